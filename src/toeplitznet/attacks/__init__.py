@@ -1,0 +1,1 @@
+"""(populated by the corresponding module)."""

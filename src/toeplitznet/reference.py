@@ -1,0 +1,100 @@
+"""The thesis's own numbers (``reference/thesis_values.csv``) and figure data (``reference/figure_data``).
+
+Items are named as in the thesis (``table_D_1``, ``fig_5_2``, ``ecai_fig_2a``); the CSV uses lower-case ids
+(``table_d_1``, ``figure_5_2``, ``ecai_figure_2``). :func:`thesis_item_id` maps one to the other.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+
+def project_root() -> Path:
+    """The repository root: ``$TOEPLITZNET_ROOT`` or the folder holding ``reference/`` above this file."""
+    env = os.environ.get("TOEPLITZNET_ROOT")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "reference" / "thesis_values.csv").exists():
+            return parent
+    return Path.cwd()
+
+
+def reference_dir() -> Path:
+    return project_root() / "reference"
+
+
+def thesis_item_id(item: str) -> str:
+    """``table_D_1`` → ``table_d_1``; ``fig_5_2`` → ``figure_5_2``; ``ecai_fig_2a`` → ``ecai_figure_2``."""
+    m = re.fullmatch(r"(ecai_)?(fig|table)_([0-9A-Za-z]+)_?([0-9]*)([a-z]?)", item)
+    if not m:
+        raise ValueError(f"not a thesis item name: {item!r}")
+    prefix, kind, first, second, _panel = m.groups()
+    kind = "figure" if kind == "fig" else "table"
+    if prefix:  # ECAI items are numbered once: ecai_fig_2a → ecai_figure_2
+        return f"ecai_{kind}_{re.sub(r'[a-z]$', '', first.lower())}"
+    return f"{kind}_{first.lower()}_{second}" if second else f"{kind}_{first.lower()}"
+
+
+@dataclass(frozen=True)
+class ThesisCell:
+    item: str
+    row: str
+    column: str
+    value: float | str
+    plus_minus: float | None
+    unit: str
+    source_line: str
+    note: str
+
+    @property
+    def cited(self) -> bool:
+        return self.note.strip().lower().startswith("cited")
+
+
+def _num(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> tuple[ThesisCell, ...]:
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: thesis reference values are missing (see reference/README.md)")
+    out = []
+    with open(p, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        expected = {"item", "row", "column", "value", "plus_minus", "unit", "source_line", "note"}
+        if set(reader.fieldnames or ()) != expected:
+            raise ValueError(f"{p}: expected columns {sorted(expected)}, got {reader.fieldnames}")
+        for line_no, r in enumerate(reader, start=2):
+            if not r["item"]:
+                raise ValueError(f"{p}:{line_no}: empty item id")
+            out.append(ThesisCell(r["item"], r["row"], r["column"], _num(r["value"]),
+                                  float(r["plus_minus"]) if r["plus_minus"] else None,
+                                  r["unit"], r["source_line"], r["note"]))
+    return tuple(out)
+
+
+def thesis_cells(item: str, path: str | os.PathLike | None = None) -> list[ThesisCell]:
+    """All thesis cells of one item (thesis naming, e.g. ``table_D_1``), in file order."""
+    path = Path(path) if path else reference_dir() / "thesis_values.csv"
+    want = thesis_item_id(item)
+    return [c for c in _load(str(path)) if c.item == want]
+
+
+def figure_data_path(name: str) -> Path:
+    """Path of a reference figure-data CSV (``reference/figure_data/<name>``), checked to exist."""
+    p = reference_dir() / "figure_data" / name
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: reference figure data missing")
+    return p

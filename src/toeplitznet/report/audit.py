@@ -1,0 +1,259 @@
+"""Audit: walk every number in ``paper_tables/`` (and every figure) back to the run that made it.
+
+For each table provenance map ``paper_tables/<item>.provenance.json`` the audit
+
+1. re-hashes the rendered ``.csv/.md/.tex`` (a table edited after rendering is caught);
+2. for each source result file: checks it exists, re-hashes it against the hash recorded at rendering,
+   checks its provenance sidecar exists and is unchanged, that the sidecar's own output hash matches
+   (a result edited after its job ran), and re-hashes every input the sidecar lists (an input whose hash
+   changed, or that vanished, is caught);
+3. for each cell: reads the value at its JSON pointer in the source and compares it with the map and
+   with the rendered CSV.
+
+Figures (``figures/<item>.provenance.json``) get steps 1–2. Any failure is reported naming the item and
+cell; :func:`main` exits 1 when anything is broken.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .provenance import describe_file, sidecar_path
+
+
+@dataclass
+class AuditReport:
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    checked_files: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _pointer_get(doc: Any, pointer: str) -> Any:
+    node = doc
+    for part in pointer.strip("/").split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            return float(a) == float(b)
+        except (TypeError, ValueError):
+            return False
+    return a == b
+
+
+class _SourceChecker:
+    """Checks (once per file) a result file, its sidecar and the sidecar's inputs."""
+
+    def __init__(self, report: AuditReport):
+        self.report = report
+        self.cache: dict[tuple[str, str, str | None], list[str]] = {}
+
+    def check(self, path: str, recorded_sha: str, recorded_sidecar_sha: str | None) -> list[str]:
+        key = (path, recorded_sha, recorded_sidecar_sha)
+        if key in self.cache:
+            return self.cache[key]
+        errs: list[str] = []
+        p = Path(path)
+        if not p.exists():
+            errs.append(f"source {path} is missing")
+            self.cache[key] = errs
+            return errs
+        self.report.checked_files += 1
+        now = describe_file(p)["sha256"]
+        if now != recorded_sha:
+            errs.append(f"source {path} changed after rendering (sha256 {now[:12]} != recorded {recorded_sha[:12]})")
+        side = sidecar_path(p)
+        if not side.exists():
+            errs.append(f"provenance sidecar {side} is missing")
+            self.cache[key] = errs
+            return errs
+        side_sha = describe_file(side)["sha256"]
+        if recorded_sidecar_sha and side_sha != recorded_sidecar_sha:
+            errs.append(f"sidecar {side} changed after rendering")
+        try:
+            meta = json.loads(side.read_text())
+        except ValueError as exc:
+            errs.append(f"sidecar {side} is not valid JSON: {exc}")
+            self.cache[key] = errs
+            return errs
+        outs = {o["path"]: o["sha256"] for o in meta.get("outputs", [])}
+        if str(p) in outs and outs[str(p)] != now:
+            errs.append(f"source {path} differs from what its job wrote (sidecar sha256 {outs[str(p)][:12]})")
+        for inp in meta.get("inputs", []):
+            ip = Path(inp["path"])
+            if not ip.exists():
+                errs.append(f"input {ip} of {path} is missing")
+                continue
+            self.report.checked_files += 1
+            if describe_file(ip)["sha256"] != inp["sha256"]:
+                errs.append(f"input {ip} of {path} changed since the job ran")
+        self.cache[key] = errs
+        return errs
+
+    @staticmethod
+    def sidecar_facts(path: str) -> dict[str, Any]:
+        try:
+            meta = json.loads(sidecar_path(path).read_text())
+        except (OSError, ValueError):
+            return {}
+        return {"commit": (meta.get("git") or {}).get("commit"), "dirty": (meta.get("git") or {}).get("dirty"),
+                "rule": meta.get("rule"), "scale": meta.get("scale")}
+
+
+def _check_outputs(report: AuditReport, where: str, outputs: dict[str, Any] | list[dict[str, Any]]) -> None:
+    entries = outputs.values() if isinstance(outputs, dict) else outputs
+    for o in entries:
+        p = Path(o["path"])
+        if not p.exists():
+            report.problems.append(f"{where}: rendered file {p} is missing")
+        elif describe_file(p)["sha256"] != o["sha256"]:
+            report.problems.append(f"{where}: rendered file {p} was edited after rendering")
+
+
+def audit_table(prov_path: Path, report: AuditReport, checker: _SourceChecker) -> None:
+    prov = json.loads(prov_path.read_text())
+    item = prov["item"]
+    _check_outputs(report, item, prov.get("outputs", {}))
+    csv_path = Path(prov.get("outputs", {}).get("csv", {}).get("path", prov_path.with_suffix("").with_suffix(".csv")))
+    rendered: dict[tuple[str, str], dict[str, str]] = {}
+    if csv_path.exists():
+        with open(csv_path, newline="", encoding="utf-8") as fh:
+            rendered = {(r["row"], r["column"]): r for r in csv.DictReader(fh)}
+    docs: dict[str, Any] = {}
+    for cell in prov["cells"]:
+        name = f"{item} [{cell['row']} / {cell['column']}]"
+        src = cell.get("source")
+        line = {"item": item, "row": cell["row"], "column": cell["column"], "value": cell.get("value"),
+                "thesis": cell.get("thesis"), "status": cell.get("status"), "source": src,
+                "commit": None, "scale": prov.get("scale"), "ok": True}
+        if src:
+            srec = prov["sources"].get(src, {})
+            errs = checker.check(src, cell.get("source_sha256") or srec.get("sha256", ""),
+                                 srec.get("sidecar_sha256"))
+            facts = checker.sidecar_facts(src)
+            line["commit"] = facts.get("commit")
+            if facts.get("scale") and facts["scale"] != prov.get("scale"):
+                errs = errs + [f"source {src} is scale {facts['scale']}, table says {prov.get('scale')}"]
+            if not errs and Path(src).exists():
+                if src not in docs:
+                    docs[src] = json.loads(Path(src).read_text())
+                try:
+                    value = _pointer_get(docs[src], cell["pointer"])
+                except (KeyError, IndexError, ValueError):
+                    errs = errs + [f"pointer {cell['pointer']} not found in {src}"]
+                else:
+                    if not _same(value, cell.get("value")):
+                        errs = errs + [f"value at {src}#{cell['pointer']} is {value!r}, table map says "
+                                       f"{cell.get('value')!r}"]
+            for e in errs:
+                report.problems.append(f"{name}: {e}")
+            line["ok"] = not errs
+        r = rendered.get((cell["row"], cell["column"]))
+        if r is None:
+            report.problems.append(f"{name}: missing from {csv_path}")
+            line["ok"] = False
+        elif cell.get("value") is not None and not _same(r["ours"], cell["value"]):
+            report.problems.append(f"{name}: {csv_path} shows {r['ours']!r}, source value is {cell['value']!r}")
+            line["ok"] = False
+        report.lines.append(line)
+
+
+def audit_figure(prov_path: Path, report: AuditReport, checker: _SourceChecker) -> None:
+    prov = json.loads(prov_path.read_text())
+    item = prov["item"]
+    _check_outputs(report, item, prov.get("outputs", []))
+    for src in prov.get("sources", []):
+        errs = checker.check(src["path"], src["sha256"], src.get("sidecar_sha256"))
+        for e in errs:
+            report.problems.append(f"{item} [figure]: {e}")
+        facts = checker.sidecar_facts(src["path"])
+        report.lines.append({"item": item, "row": "(figure)", "column": Path(src["path"]).name, "value": None,
+                             "thesis": None, "status": "figure", "source": src["path"],
+                             "commit": facts.get("commit"), "scale": prov.get("scale"), "ok": not errs})
+    for ref in prov.get("reference", []):
+        p = Path(ref["path"])
+        if not p.exists() or describe_file(p)["sha256"] != ref["sha256"]:
+            report.problems.append(f"{item} [figure]: reference data {p} is missing or changed")
+
+
+def audit(tables_dir: str | Path = "paper_tables", figures_dir: str | Path = "figures",
+          items: list[str] | None = None) -> AuditReport:
+    report = AuditReport()
+    checker = _SourceChecker(report)
+    found = 0
+    for folder, fn in ((Path(tables_dir), audit_table), (Path(figures_dir), audit_figure)):
+        if not folder.exists():
+            continue
+        for prov_path in sorted(folder.glob("*.provenance.json")):
+            item = prov_path.name[: -len(".provenance.json")]
+            if items and item not in items:
+                continue
+            found += 1
+            try:
+                fn(prov_path, report, checker)
+            except (OSError, ValueError, KeyError) as exc:
+                report.problems.append(f"{item}: provenance map {prov_path} unreadable: {exc!r}")
+    # every table file must have a map
+    if Path(tables_dir).exists():
+        for csv_path in sorted(Path(tables_dir).glob("*.csv")):
+            if not csv_path.with_name(csv_path.stem + ".provenance.json").exists():
+                report.problems.append(f"{csv_path.stem}: {csv_path} has no provenance map")
+    if found == 0:
+        report.problems.append(f"nothing to audit: no *.provenance.json under {tables_dir} or {figures_dir}")
+    return report
+
+
+def format_report(report: AuditReport) -> str:
+    from .tables import fmt
+
+    out = [f"{'item':<12} {'row':<28} {'column':<44} {'ours':>14} {'thesis':>12}  {'status':<28} "
+           f"{'scale':<6} {'commit':<10} source"]
+    for ln in report.lines:
+        mark = "" if ln["ok"] else "  <-- BROKEN"
+        out.append(f"{ln['item']:<12} {str(ln['row'])[:28]:<28} {str(ln['column'])[:44]:<44} "
+                   f"{fmt(ln['value']):>14} {fmt(ln['thesis']):>12}  {str(ln['status'])[:28]:<28} "
+                   f"{str(ln['scale']):<6} {str(ln['commit'])[:10]:<10} {ln['source'] or '-'}{mark}")
+    out.append("")
+    if report.ok:
+        out.append(f"AUDIT OK: {len(report.lines)} cells/figure sources, {report.checked_files} files re-hashed")
+    else:
+        out.append(f"AUDIT FAILED: {len(report.problems)} problem(s)")
+        out += [f"  - {p}" for p in report.problems]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="toeplitznet audit", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tables", default="paper_tables")
+    ap.add_argument("--figures", default="figures")
+    ap.add_argument("--item", action="append", help="audit only these items (repeatable)")
+    ap.add_argument("--output", help="also write the report to this file")
+    args = ap.parse_args(argv)
+    report = audit(args.tables, args.figures, args.item)
+    text = format_report(report)
+    print(text)
+    if args.output:
+        from .provenance import atomic_write_text
+
+        atomic_write_text(args.output, text + "\n")
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+

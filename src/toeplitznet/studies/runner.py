@@ -1,0 +1,174 @@
+"""Run a study (or draw its figure) from Snakemake or from the command line, with provenance.
+
+Snakemake rules call ``workflow/scripts/job.py``, which hands its ``snakemake`` object to
+:func:`run_from_snakemake`. The CLI (``toeplitznet run``) builds the same :class:`StudyContext` from a
+config file and ``key=value`` overrides, so a study behaves identically in both.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..report.provenance import Provenance, atomic_write_text, to_jsonable
+from . import load_study
+
+log = logging.getLogger("toeplitznet")
+
+
+@dataclass
+class StudyContext:
+    """Everything a study function may use; it never reads global state.
+
+    Attributes
+    ----------
+    study : name in :data:`toeplitznet.studies.STUDIES`.
+    cfg : the resolved config subset (``scale``, ``seed``, ``device``, ``threads``, ``data``, ``study``).
+    inputs, outputs : named paths (``inputs`` values may be lists).
+    prov : the job's :class:`~toeplitznet.report.provenance.Provenance`.
+    """
+
+    study: str
+    cfg: dict[str, Any]
+    inputs: dict[str, Any]
+    outputs: dict[str, str]
+    prov: Provenance
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def scale(self) -> str:
+        return self.cfg["scale"]
+
+    @property
+    def seed(self) -> int:
+        return int(self.cfg["seed"])
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The study's own config section."""
+        return self.cfg["study"]
+
+    def output(self, name: str) -> Path:
+        if name not in self.outputs:
+            raise KeyError(f"study {self.study}: no output named {name!r} (have {sorted(self.outputs)})")
+        return Path(self.outputs[name])
+
+    def input(self, name: str) -> Any:
+        if name not in self.inputs:
+            raise KeyError(f"study {self.study}: no input named {name!r} (have {sorted(self.inputs)})")
+        return self.inputs[name]
+
+    def input_files(self) -> list[str]:
+        out: list[str] = []
+        for v in self.inputs.values():
+            out.extend([str(x) for x in v] if isinstance(v, (list, tuple)) else [str(v)])
+        return out
+
+    def write_result(self, name: str, data: Mapping[str, Any]) -> Path:
+        """Write a result JSON (adds ``scale``) atomically, with its provenance sidecar."""
+        payload = {"scale": self.scale, **to_jsonable(dict(data))}
+        path = self.output(name)
+        self.prov.write_json(path, payload)
+        log.info("wrote %s", path)
+        return path
+
+    def torch_device(self):
+        """``torch.device`` from ``cfg['device']`` (``auto`` = CUDA when available); sets CPU threads."""
+        import torch
+
+        torch.set_num_threads(int(self.cfg.get("threads", 1)))
+        want = self.cfg.get("device", "auto")
+        if want == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(f"study {self.study}: config device=cuda but no CUDA device is visible")
+        if want == "auto":
+            want = "cuda" if torch.cuda.is_available() else "cpu"
+        return torch.device(want)
+
+    def seed_everything(self, offset: int = 0) -> int:
+        seed = self.seed + offset
+        random.seed(seed)
+        try:
+            import numpy as np
+
+            np.random.seed(seed % 2**32)
+        except ImportError:
+            pass
+        if "torch" in sys.modules:
+            sys.modules["torch"].manual_seed(seed)
+        return seed
+
+
+def _setup_logging(log_file: str | None) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, mode="w"))
+    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def execute(ctx: StudyContext, entry: str = "run") -> None:
+    module = load_study(ctx.study)
+    fn = getattr(module, entry, None)
+    if fn is None:
+        raise AttributeError(f"study module {module.__name__} has no {entry}()")
+    t0 = time.perf_counter()
+    log.info("%s.%s (scale=%s) starting", ctx.study, entry, ctx.scale)
+    fn(ctx)
+    log.info("%s.%s done in %.2f s", ctx.study, entry, time.perf_counter() - t0)
+
+
+def _named(io) -> dict[str, Any]:
+    """Named entries of a Snakemake Namedlist (unnamed ones under their index)."""
+    names = dict(io.items())
+    if not names:
+        return {str(i): v for i, v in enumerate(io)}
+    return {k: (list(v) if isinstance(v, list) else v) for k, v in names.items()}
+
+
+def run_from_snakemake(smk) -> None:
+    """Entry point of ``workflow/scripts/job.py``: ``params.study``, ``params.entry`` and ``params.cfg``."""
+    _setup_logging(smk.log[0] if len(smk.log) else None)
+    params = dict(smk.params.items())
+    study, entry, cfg = params.pop("study"), params.pop("entry", "run"), params.pop("cfg")
+    prov = Provenance(rule=smk.rule, scale=cfg["scale"], config=cfg, wildcards=dict(smk.wildcards.items()),
+                      params=params, inputs=[str(p) for p in smk.input], seeds=[cfg["seed"]])
+    ctx = StudyContext(study=study, cfg=cfg, inputs=_named(smk.input), outputs=_named(smk.output), prov=prov,
+                       extra={"threads": smk.threads, "params": params})
+    try:
+        execute(ctx, entry)
+    except Exception:
+        log.exception("%s.%s failed", study, entry)
+        raise
+
+
+def run_from_cli(study: str, cfg: dict[str, Any], out_dir: str | os.PathLike, entry: str = "run",
+                 inputs: Mapping[str, str] | None = None) -> StudyContext:
+    """Run a study outside Snakemake: outputs go to ``out_dir/<name>.json`` (module's ``OUTPUTS``)."""
+    from ..config import study_config
+
+    module = load_study(study)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    subset = study_config(cfg, study)
+    outputs = {name: str(out_dir / fname) for name, fname in getattr(module, "OUTPUTS", {}).items()}
+    if entry == "plot":
+        outputs = {k: str(out_dir / f"{study}.{k}") for k in ("pdf", "png")}
+        outputs["prov"] = str(out_dir / f"{study}.provenance.json")
+    _setup_logging(str(out_dir / f"{study}.{entry}.log"))
+    # timm idiom: the resolved config is saved beside the outputs.
+    atomic_write_text(out_dir / f"{study}.config.resolved.json", json.dumps(subset, indent=2) + "\n")
+    inputs = dict(inputs or {})
+    prov = Provenance(rule=f"cli:{study}.{entry}", scale=subset["scale"], config=subset,
+                      inputs=list(inputs.values()), seeds=[subset["seed"]])
+    ctx = StudyContext(study=study, cfg=subset, inputs=inputs, outputs=outputs, prov=prov)
+    execute(ctx, entry)
+    return ctx

@@ -1,0 +1,32 @@
+# Verified dataset downloads. Each dataset lands in <paths.data>/<dataset>/ with a MANIFEST.json listing
+# every file and its sha256; a configured local mirror (data.mirror) or a system copy is used first, and
+# an offline machine gets an error naming the missing file, the config key and how to obtain it.
+# ImageNet is never downloaded: data.imagenet_root points at a user-given ILSVRC2012 folder.
+
+DATASETS = ["fashion_mnist", "mnist", "cifar10", "cifar100", "imagenet", "youtube8m"]
+
+
+def dataset_manifest(name):
+    return f"{DATA}/{name}/MANIFEST.json"
+
+
+rule download:
+    output:
+        manifest=f"{DATA}/{{dataset}}/MANIFEST.json",
+    params:
+        dataset="{dataset}",
+        mirror=config["data"]["mirror"],
+        allow_download=config["data"]["allow_download"],
+        imagenet_root=config["data"]["imagenet_root"],
+        youtube8m=config["data"]["youtube8m"],
+        scale=SCALE,
+    wildcard_constraints:
+        dataset="|".join(DATASETS),
+    log:
+        f"{LOGS}/download/{{dataset}}.log",
+    benchmark:
+        f"{BENCH}/download/{{dataset}}.tsv"
+    conda:
+        TORCH_ENV
+    script:
+        "../scripts/download.py"
