@@ -8,7 +8,10 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from snakemake.exceptions import WorkflowError
 from toeplitznet.config import ConfigError, study_config, validate
 
-_CONFIG_SOURCE = workflow.configfiles[-1] if workflow.configfiles else "config"
+# the file(s) given with --configfile override the Snakefile's default; name them in errors
+_CONFIG_SOURCE = ", ".join(
+    map(str, getattr(workflow, "overwrite_configfiles", None) or workflow.configfiles or ["config"])
+)
 try:
     validate(config, source=_CONFIG_SOURCE)
 except ConfigError as exc:
@@ -20,6 +23,13 @@ DATA = config["paths"]["data"]
 LOGS = f"logs/{SCALE}"
 BENCH = f"benchmarks/{SCALE}"
 TORCH_ENV = "../../envs/torch.yaml"
+
+DATASETS = ["fashion_mnist", "mnist", "cifar10", "cifar100", "imagenet", "youtube8m"]
+
+
+def dataset_manifest(name):
+    return f"{DATA}/{name}/MANIFEST.json"
+
 
 # item -> list of result files the table reads
 TABLES = {}
@@ -75,5 +85,5 @@ def all_targets():
         raise WorkflowError(f"config key items: no rule renders {', '.join(missing)}")
     targets = [t for i in config["items"] for t in item_targets(i)]
     # the download rules of this scale's datasets belong to the DAG (data.datasets)
-    targets += [f"{DATA}/{d}/MANIFEST.json" for d in config["data"]["datasets"]]
+    targets += [dataset_manifest(d) for d in config["data"]["datasets"]]
     return targets

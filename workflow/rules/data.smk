@@ -3,13 +3,6 @@
 # an offline machine gets an error naming the missing file, the config key and how to obtain it.
 # ImageNet is never downloaded: data.imagenet_root points at a user-given ILSVRC2012 folder.
 
-DATASETS = ["fashion_mnist", "mnist", "cifar10", "cifar100", "imagenet", "youtube8m"]
-
-
-def dataset_manifest(name):
-    return f"{DATA}/{name}/MANIFEST.json"
-
-
 rule download:
     output:
         manifest=f"{DATA}/{{dataset}}/MANIFEST.json",

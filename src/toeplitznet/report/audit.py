@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .provenance import describe_file, sidecar_path
+from .tables import csv_value
 
 
 @dataclass
@@ -165,7 +166,7 @@ def audit_table(prov_path: Path, report: AuditReport, checker: _SourceChecker) -
         if r is None:
             report.problems.append(f"{name}: missing from {csv_path}")
             line["ok"] = False
-        elif cell.get("value") is not None and not _same(r["ours"], cell["value"]):
+        elif cell.get("value") is not None and r["ours"] != csv_value(cell["value"]):
             report.problems.append(f"{name}: {csv_path} shows {r['ours']!r}, source value is {cell['value']!r}")
             line["ok"] = False
         report.lines.append(line)

@@ -175,7 +175,8 @@ def fmt(v: Any) -> str:
     return str(v)
 
 
-def _csv_value(v: Any) -> str:
+def csv_value(v: Any) -> str:
+    """Exact text of a value in the rendered CSV (floats by repr, so they read back identically)."""
     return "" if v is None else (repr(v) if isinstance(v, float) else str(v))
 
 
@@ -185,7 +186,7 @@ def to_csv(cells: Sequence[RenderedCell]) -> str:
     w.writeheader()
     for c in cells:
         d = asdict(c)
-        w.writerow({k: _csv_value(d[k]) for k in CSV_FIELDS})
+        w.writerow({k: csv_value(d[k]) for k in CSV_FIELDS})
     return buf.getvalue()
 
 
