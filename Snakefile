@@ -17,6 +17,8 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/theory.smk"
+include: "workflow/rules/bounds.smk"
+include: "workflow/rules/dcnn.smk"
 include: "workflow/rules/render.smk"
 
 

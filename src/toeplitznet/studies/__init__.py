@@ -25,6 +25,8 @@ from types import ModuleType
 STUDIES: dict[str, str] = {
     "fig_5_1": "toeplitznet.studies.fig_5_1",
     "table_D_1": "toeplitznet.studies.table_D_1",
+    # --- chapter 5 studies (bounds) ---
+    # --- chapter 4 studies (DCNN) ---
 }
 
 

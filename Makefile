@@ -1,0 +1,42 @@
+# The two commands of the README:
+#   make smoke   set up (first time) and run the whole smoke-scale DAG, then the report and the audit
+#   make test    set up (first time) and run the test suite (what .ci/run runs)
+SHELL := /bin/bash
+VENV := .venv/bin
+CORES ?= all
+
+.PHONY: setup smoke test report audit paper-dry-run lint smoke-benchmark clean-smoke
+
+setup:
+	@bash scripts/setup.sh
+
+smoke: setup
+	@start=$$(date +%s); \
+	PATH=$(CURDIR)/$(VENV):$$PATH $(VENV)/snakemake --cores $(CORES) && \
+	PATH=$(CURDIR)/$(VENV):$$PATH $(VENV)/snakemake --report report.html && \
+	PATH=$(CURDIR)/$(VENV):$$PATH $(VENV)/toeplitznet audit > results/smoke/audit.txt; rc=$$?; \
+	tail -n 3 results/smoke/audit.txt 2>/dev/null; \
+	echo "smoke DAG wall time: $$(( $$(date +%s) - start )) s (report: report.html, tables: paper_tables/, figures: figures/)"; \
+	exit $$rc
+
+test: setup
+	$(VENV)/python -m pytest -q
+
+report: setup
+	PATH=$(CURDIR)/$(VENV):$$PATH $(VENV)/snakemake --report report.html
+
+audit: setup
+	$(VENV)/toeplitznet audit
+
+paper-dry-run: setup
+	PATH=$(CURDIR)/$(VENV):$$PATH $(VENV)/snakemake -n --profile profiles/paper
+
+lint: setup
+	PATH=$(CURDIR)/$(VENV):$$PATH $(VENV)/snakemake --lint
+
+# Wall time of the whole smoke DAG from scratch on this machine (acceptance: within 15 minutes on 2 cores).
+smoke-benchmark: setup
+	PATH=$(CURDIR)/$(VENV):$$PATH $(VENV)/python -m toeplitznet.report.walltime --cores 2
+
+clean-smoke:
+	rm -rf results/smoke figures paper_tables logs/smoke benchmarks/smoke report.html

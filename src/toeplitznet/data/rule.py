@@ -1,0 +1,55 @@
+"""The Snakemake ``download`` rule: fetch and verify one dataset, then record provenance.
+
+Output: ``<paths.data>/<dataset>/MANIFEST.json`` (written by :func:`toeplitznet.data.download.fetch`,
+listing every file with its sha256), plus the usual ``MANIFEST.json.prov.json`` sidecar. Studies declare
+the manifest as their input, so the data is hashed once, at download, and referenced afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+from ..report.provenance import Provenance, atomic_write_json
+
+log = logging.getLogger("toeplitznet.data")
+
+
+def run_download_rule(smk) -> None:
+    logging.basicConfig(filename=smk.log[0], level=logging.INFO, force=True,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    from .download import DataError, fetch
+
+    p = smk.params
+    manifest = Path(smk.output.manifest)
+    root = manifest.parent
+    kw = {"mirror": p.mirror, "allow_download": bool(p.allow_download)}
+    try:
+        if p.dataset == "imagenet":
+            if not p.imagenet_root:
+                raise DataError("imagenet: config key data.imagenet_root is not set; ImageNet cannot be "
+                                "downloaded (licence). Point data.imagenet_root at an ILSVRC2012 folder with "
+                                "train/ and val/ (one sub-folder per class).")
+            fetch("imagenet", root, source_dir=p.imagenet_root, **kw)
+        elif p.dataset == "youtube8m":
+            yt = p.youtube8m
+            parts = {}
+            for part in yt["partitions"]:
+                name = f"MANIFEST-{part}.json"
+                fetch("youtube8m", root, partition=f"2/{yt['level']}/{part}", fraction=yt["fraction"],
+                      manifest_name=name, **kw)
+                parts[part] = json.loads((root / name).read_text())
+            atomic_write_json(manifest, {"dataset": "youtube8m", "level": yt["level"], "partitions": parts})
+        else:
+            fetch(p.dataset, root, **kw)
+    except DataError as exc:
+        log.error("%s", exc)
+        print(f"download {p.dataset}: {exc}", file=sys.stderr)
+        raise SystemExit(1) from exc
+    if not manifest.exists():
+        raise SystemExit(f"download {p.dataset}: {manifest} was not written")
+    Provenance(rule=smk.rule, scale=p.scale, config={k: v for k, v in dict(smk.params.items()).items()},
+               wildcards=dict(smk.wildcards.items())).write_sidecar(manifest)
+    log.info("%s verified in %s", p.dataset, root)

@@ -1,0 +1,56 @@
+"""Benchmark target: wall time of the whole smoke DAG from scratch, plus the slowest rules.
+
+    python -m toeplitznet.report.walltime --cores 2       (or: make smoke-benchmark)
+
+Runs ``snakemake --forceall`` on the default (smoke) config, prints the wall time and the per-job times
+read from Snakemake's ``benchmark:`` files, and writes them to ``results/smoke/dag_walltime.json``. The
+acceptance budget is 15 minutes on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .provenance import atomic_write_json, git_state, device_description, utc_now
+
+BUDGET_S = 15 * 60
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cores", default="2")
+    ap.add_argument("--configfile", default=None)
+    args = ap.parse_args(argv)
+    exe = shutil.which("snakemake") or str(Path(sys.executable).with_name("snakemake"))
+    cmd = [exe, "--cores", str(args.cores), "--forceall", "--quiet", "rules"]
+    if args.configfile:
+        cmd += ["--configfile", args.configfile]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd)
+    wall = time.perf_counter() - t0
+    jobs = []
+    for tsv in Path("benchmarks/smoke").rglob("*.tsv"):
+        with open(tsv, newline="") as fh:
+            rows = list(csv.DictReader(fh, delimiter="\t"))
+        if rows:
+            jobs.append((float(rows[-1]["s"]), str(tsv.relative_to("benchmarks/smoke"))))
+    jobs.sort(reverse=True)
+    print(f"smoke DAG wall time: {wall:.1f} s on {args.cores} cores (budget {BUDGET_S} s) "
+          f"-> {'within' if wall <= BUDGET_S else 'OVER'} budget")
+    for s, name in jobs[:10]:
+        print(f"  {s:8.1f} s  {name}")
+    atomic_write_json("results/smoke/dag_walltime.json", {
+        "wall_s": wall, "cores": args.cores, "budget_s": BUDGET_S, "returncode": proc.returncode,
+        "jobs": [{"job": n, "s": s} for s, n in jobs], "git": git_state(), "device": device_description(),
+        "finished": utc_now()})
+    return proc.returncode
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
