@@ -1,0 +1,103 @@
+"""Build any model of this package from a plain config dict (YAML-friendly).
+
+``build_model(spec)`` dispatches on ``spec["family"]``:
+
+MLP families (:func:`~toeplitznet.models.mlp.structured_mlp`):
+    ``"dcnn"`` (``"dc"``), ``"dtnn"``, ``"toeplitz"``, ``"lowrank"``,
+    ``"acdc"``, ``"ldr"``, ``"dense"``.  Keys:
+
+    ============== ======================================================
+    n_in           input size (int); or ``input_shape`` ``[C, H, W]``
+    n_classes      number of logits (default 10)
+    depth          number of hidden structured layers (required)
+    width          hidden width (default ``n_in``)
+    activation     ``leaky_relu`` (default) | ``relu`` | ``tanh`` | ``identity``
+    slope          Leaky-ReLU negative slope (default 0.3)
+    relu_every     activation after every k-th hidden layer (default 1)
+    rank           rank (``lowrank``, ``ldr``)
+    last_layer     ``structured`` (default) | ``dense`` | ``circulant`` | ``none``
+    bias           bool (default true)
+    (layer keys)   DC: ``n_factors, order, wide, trim_unused, learn_diag,
+                   bias_std``; ACDC: ``init, sigma``; LDR: ``kind, solver``
+    ============== ======================================================
+
+``"ldr_net"`` (:func:`~toeplitznet.models.mlp.ldr_net`): ``kind``
+    (``toeplitz`` | ``subdiagonal`` | ``tridiagonal``), ``rank``, ``n_in`` /
+    ``input_shape``, ``n_classes``, ``hidden``, ``activation``, ``slope``,
+    ``bias``, ``solver``, ``trim_unused``, ``bias_std``.
+
+``"scattering"`` (:class:`~toeplitznet.models.scattering.ScatteringNet`):
+    ``head`` (``dc`` | ``ldr_sd`` | ``ldr_td`` | ``toeplitz_like`` |
+    ``dense``), ``input_shape``, ``n_classes``, ``J``, ``L``, ``depth``,
+    ``rank``, ``activation``, ``slope``, ``relu_every`` and head-layer keys.
+
+Common optional keys: ``seed`` (int: parameters are drawn under
+``torch.manual_seed(seed)`` without disturbing the global RNG state) and
+``name`` / ``description`` (ignored).  Any other unknown key raises
+``TypeError``.
+
+Examples::
+
+    build_model({"family": "dcnn", "depth": 5, "slope": 0.5, "relu_every": 3,
+                 "n_in": 3072, "n_classes": 10})
+    build_model({"family": "ldr_net", "kind": "tridiagonal", "rank": 2, "n_in": 3072})
+    build_model({"family": "scattering", "head": "dc", "depth": 3,
+                 "input_shape": [3, 32, 32]})
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .mlp import FAMILIES, ldr_net, structured_mlp
+from .scattering import ScatteringNet
+
+__all__ = ["build_model", "MODEL_FAMILIES"]
+
+MODEL_FAMILIES = sorted(set(FAMILIES) | {"ldr_net", "scattering"})
+_IGNORED = ("name", "description")
+
+
+def _n_in(spec: dict) -> int:
+    if "n_in" in spec:
+        n_in = int(spec.pop("n_in"))
+        spec.pop("input_shape", None)
+        return n_in
+    if "input_shape" in spec:
+        return int(math.prod(spec.pop("input_shape")))
+    raise TypeError("spec needs 'n_in' or 'input_shape'")
+
+
+def build_model(spec: dict) -> nn.Module:
+    """Build a model from a config dict (see the module docstring)."""
+    spec = dict(spec)
+    for k in _IGNORED:
+        spec.pop(k, None)
+    family = str(spec.pop("family", spec.pop("model", ""))).lower()
+    seed = spec.pop("seed", None)
+    if seed is None:
+        return _build(family, spec)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        return _build(family, spec)
+
+
+def _build(family: str, spec: dict) -> nn.Module:
+    if family == "scattering":
+        if "input_shape" in spec:
+            spec["input_shape"] = tuple(spec["input_shape"])
+        return ScatteringNet(**spec)
+    if family == "ldr_net":
+        n_in = _n_in(spec)
+        spec.setdefault("n_classes", 10)
+        return ldr_net(n_in=n_in, **spec)
+    if family in FAMILIES:
+        n_in = _n_in(spec)
+        spec.setdefault("n_classes", 10)
+        if "depth" not in spec:
+            raise TypeError("MLP specs need 'depth'")
+        return structured_mlp(family, n_in=n_in, **spec)
+    raise ValueError(f"unknown model family {family!r}; choose from {MODEL_FAMILIES}")
