@@ -4,6 +4,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 CORES ?= all
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: setup smoke test report audit paper-dry-run lint smoke-benchmark clean-smoke
 
