@@ -1,7 +1,11 @@
 # Shared setup: config validation (before any job starts), scale-specific paths and the registries that
 # study families fill in (TABLES, FIGURES, STUDY_INPUTS) and render.smk consumes.
+import os
 import sys
 from pathlib import Path
+
+# Jobs inherit this: busy-waiting OpenMP threads stall torch on small shared machines (see README).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
