@@ -26,7 +26,22 @@ STUDIES: dict[str, str] = {
     "fig_5_1": "toeplitznet.studies.fig_5_1",
     "table_D_1": "toeplitznet.studies.table_D_1",
     # --- chapter 5 studies (bounds) ---
+    "fig_5_2": "toeplitznet.studies.fig_5_2",
+    "table_5_1": "toeplitznet.studies.table_5_1",
+    "table_5_2": "toeplitznet.studies.table_5_2",
     # --- chapter 4 studies (DCNN) ---
+    "ch4_train": "toeplitznet.studies.ch4_train",
+    "ch4_scattering": "toeplitznet.studies.ch4_scattering",
+    "param_counts_ch4": "toeplitznet.studies.param_counts_ch4",
+    "fig_4_2": "toeplitznet.studies.fig_4_2",
+    "ecai_fig_2a": "toeplitznet.studies.ecai_fig_2a",
+    "fig_4_3": "toeplitznet.studies.fig_4_3",
+    "fig_4_4": "toeplitznet.studies.fig_4_4",
+    "fig_4_5": "toeplitznet.studies.fig_4_5",
+    "fig_4_6": "toeplitznet.studies.fig_4_6",
+    "table_4_1": "toeplitznet.studies.table_4_1",
+    "table_4_2": "toeplitznet.studies.table_4_2",
+    "table_4_5": "toeplitznet.studies.table_4_5",
 }
 
 

@@ -1,0 +1,51 @@
+"""Figure 4.6 (= ECAI Figure 4(b)): accuracy against the number of trainable parameters of scattering +
+structured-head networks on CIFAR-10.
+
+The thesis plots the six networks of Table 4.5, so the figure is drawn from Table 4.5's result (no runs of
+its own). ``studies.fig_4_6.show_unplotted_reference`` adds the five points of the thesis's source that the
+final figure leaves out (commented out in its plotting script).
+"""
+
+from __future__ import annotations
+
+OUTPUTS: dict[str, str] = {}
+REFERENCE = "fig4_6_scattering_structured_layers_size_vs_accuracy.csv"
+HEAD_STYLE = {"dc": ("s", "C2"), "ldr_sd": ("^", "C0"), "toeplitz_like": ("D", "C3"), "ldr_td": ("v", "C1")}
+
+
+def plot(ctx) -> None:
+    from ..reference import figure_data_path
+    from ..report.figures import load_result, new_figure, read_reference_csv, save_figure
+    from . import ch4_report
+
+    src = ctx.input("result")
+    res = load_result(src)
+    ref_path = figure_data_path(REFERENCE)
+    ref = read_reference_csv(ref_path)
+    if not ctx.params["show_unplotted_reference"]:
+        ref = [r for r in ref if r["in_thesis_figure"] == "1"]
+    fig, axes = new_figure(width=6.0, height=4.2)
+    ax = axes[0][0]
+    seen = set()
+    for pt in res["points"]:
+        marker, color = HEAD_STYLE.get(pt["head"], ("o", "C5"))
+        ax.plot(pt["n_weights"] / 1e3, pt["accuracy"], marker, color=color, markersize=7,
+                label=None if pt["head"] in seen else f"ours, {pt['label'].split(' (')[0]}")
+        seen.add(pt["head"])
+        ax.annotate(pt["label"], (pt["n_weights"] / 1e3, pt["accuracy"]), fontsize=6, xytext=(4, 3),
+                    textcoords="offset points")
+    for i, r in enumerate(ref):
+        x, y = float(r["x"]), float(r["y"])
+        ch4_report.thesis_plot(ax, [x], [y], "thesis (figure data)" if i == 0 else None,
+                               marker={"^": "^", "D": "D", "s": "s"}.get(r["marker"], "o"), linestyle="none")
+        ax.annotate(r["series"].replace("Scattering + ", ""), (x, y), fontsize=5.5, color="0.45",
+                    xytext=(4, -8), textcoords="offset points")
+    ch4_report.plain_log_axis(ax, "x")
+    ax.set_xlabel("number of trainable parameters (thousands, log scale)")
+    ax.set_ylabel("test accuracy")
+    ax.set_title("Figure 4.6: scattering + structured layer, CIFAR-10", fontsize=9)
+    ax.legend(fontsize=6.5)
+    ch4_report.note_box(fig, ["Grey hollow markers: the thesis's figure data. Counts include the batch norm's "
+                              "running statistics (the convention that reproduces the thesis's counts)."])
+    save_figure(fig, ctx, item="fig_4_6", sources=[src], reference=[ref_path], stand_in=res.get("stand_in"),
+                notes=res.get("notes", []))
