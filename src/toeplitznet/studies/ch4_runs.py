@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -412,10 +411,6 @@ def counts_config(config: Mapping[str, Any], base: Mapping[str, Any]) -> dict[st
     return cfg
 
 
-def needs_scattering(config: Mapping[str, Any]) -> bool:
-    return any(s["features"] == "scattering" for s in expand_runs(config).values())
-
-
 # ------------------------------------------------------------------------------------- aggregation
 def final_accuracy(metrics: Mapping[str, Any]) -> float | None:
     """Test accuracy after the last epoch (no selection on the test set); None when the run diverged."""
@@ -536,11 +531,3 @@ def schedule_note(metrics_list: Sequence[Mapping[str, Any]]) -> str | None:
 def stand_in_of(metrics_list: Sequence[Mapping[str, Any]]) -> str | None:
     notes = sorted({m["stand_in"] for m in metrics_list if m.get("stand_in")})
     return "; ".join(notes) if notes else None
-
-
-def chance(n_classes: int = 10) -> float:
-    return 1.0 / n_classes
-
-
-def is_finite(x: Any) -> bool:
-    return isinstance(x, (int, float)) and math.isfinite(x)

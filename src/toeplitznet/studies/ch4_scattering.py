@@ -29,6 +29,9 @@ def run(ctx) -> None:
     from ..report.provenance import atomic_path, describe_file
 
     p = ctx.params
+    if "source" not in p:
+        raise ValueError("ch4_scattering's config is toeplitznet.studies.ch4_runs.scattering_config(config); "
+                         "build it through Snakemake (rule ch4_scattering)")
     device = ctx.torch_device()
     root = Path(ctx.input("manifest")).parent
     src = p["source"]

@@ -98,6 +98,10 @@ def run(ctx) -> None:
     from ..train import TrainingDivergedError, train
 
     p = ctx.params
+    if "run" not in p:
+        raise ValueError("ch4_train trains one run of rule train_ch4, whose config is "
+                         "toeplitznet.studies.ch4_runs.job_config(config, run_id); build it through Snakemake, "
+                         "e.g. `snakemake results/smoke/ch4_runs/cifar10_dcnn_d2_lrelu0p5/metrics.json`")
     device = ctx.torch_device()  # also sets the CPU threads
     train_cfg = dict(p["train"])
     if train_cfg.get("device", "auto") == "auto":

@@ -64,6 +64,9 @@ def plot(ctx) -> None:
     ax.axhline(STATED_MAX, label="ECAI text: max 0.56 (ReLU every 3rd layer, slope 0.5)", **THESIS_STYLE)
     ax.axhline(0.1, color="0.7", linewidth=0.8, linestyle=":")
     ax.set_xlabel("depth (number of DC layers)")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("test accuracy")
     ax.set_title("ECAI Figure 2(a): number of ReLUs in a DCNN", fontsize=9)
     ax.legend(fontsize=6.5)

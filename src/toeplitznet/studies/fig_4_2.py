@@ -64,6 +64,9 @@ def plot(ctx) -> None:
                                marker=ch4_report.MARKERS[i])
     ax.axhline(0.1, color="0.7", linewidth=0.8, linestyle=":")
     ax.set_xlabel("depth (number of DC layers)")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("test accuracy")
     ax.set_title("Figure 4.2: DCNN accuracy vs depth for several Leaky-ReLU slopes", fontsize=9)
     ax.legend(fontsize=6.5, ncol=2)

@@ -75,6 +75,9 @@ def count_model(spec: dict, bn_stats: bool) -> dict:
 
 def run(ctx) -> None:
     p = ctx.params
+    if "models" not in p:
+        raise ValueError("param_counts_ch4's config is toeplitznet.studies.ch4_runs.counts_config(...); build it "
+                         "through Snakemake (rule param_counts_ch4)")
     bn_stats = bool(p["count_bn_stats"])
     fig42 = fig_4_2_weights()
     counted, by_item = {}, {}
