@@ -36,26 +36,7 @@ except ImportError:  # allow running from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from toeplitznet.bounds.timing import time_network_bounds
 
-# torchvision constructor name -> row label used in thesis Table 5.2
-NETWORKS = {
-    "alexnet": "AlexNet",
-    "resnet18": "ResNet 18",
-    "resnet34": "ResNet 34",
-    "resnet50": "ResNet 50",
-    "resnet101": "ResNet 101",
-    "resnet152": "ResNet 152",
-    "densenet121": "DenseNet 121",
-    "densenet161": "DenseNet 161",
-    "densenet169": "DenseNet 169",
-    "densenet201": "DenseNet 201",
-    "vgg11": "VGG 11",
-    "vgg13": "VGG 13",
-    "vgg16": "VGG 16",
-    "vgg19": "VGG 19",
-    "wide_resnet50_2": "WideResNet 50-2",
-    "squeezenet1_0": "SqueezeNet 1-0",
-    "squeezenet1_1": "SqueezeNet 1-1",
-}
+from toeplitznet.bounds.timing import TABLE_5_2_NETWORKS as NETWORKS  # noqa: E402
 
 # Fallback copy of the thesis's "Ratio" column (Table 5.2); the CSV is preferred.
 _THESIS_RATIO_FALLBACK = {

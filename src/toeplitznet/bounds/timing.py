@@ -232,3 +232,25 @@ def time_network_bounds(
         summ["values"] = last[m].detach().cpu().tolist() if m in last else []
         result[m] = summ
     return result
+
+
+#: The 17 torchvision networks of thesis Table 5.2: constructor name -> the thesis's row label.
+TABLE_5_2_NETWORKS = {
+    "alexnet": "AlexNet",
+    "resnet18": "ResNet 18",
+    "resnet34": "ResNet 34",
+    "resnet50": "ResNet 50",
+    "resnet101": "ResNet 101",
+    "resnet152": "ResNet 152",
+    "densenet121": "DenseNet 121",
+    "densenet161": "DenseNet 161",
+    "densenet169": "DenseNet 169",
+    "densenet201": "DenseNet 201",
+    "vgg11": "VGG 11",
+    "vgg13": "VGG 13",
+    "vgg16": "VGG 16",
+    "vgg19": "VGG 19",
+    "wide_resnet50_2": "WideResNet 50-2",
+    "squeezenet1_0": "SqueezeNet 1-0",
+    "squeezenet1_1": "SqueezeNet 1-1",
+}

@@ -25,26 +25,7 @@ import time
 
 OUTPUTS = {"result": "table_5_2.json"}
 
-#: torchvision constructor -> the thesis's row label
-NETWORKS = {
-    "alexnet": "AlexNet",
-    "resnet18": "ResNet 18",
-    "resnet34": "ResNet 34",
-    "resnet50": "ResNet 50",
-    "resnet101": "ResNet 101",
-    "resnet152": "ResNet 152",
-    "densenet121": "DenseNet 121",
-    "densenet161": "DenseNet 161",
-    "densenet169": "DenseNet 169",
-    "densenet201": "DenseNet 201",
-    "vgg11": "VGG 11",
-    "vgg13": "VGG 13",
-    "vgg16": "VGG 16",
-    "vgg19": "VGG 19",
-    "wide_resnet50_2": "WideResNet 50-2",
-    "squeezenet1_0": "SqueezeNet 1-0",
-    "squeezenet1_1": "SqueezeNet 1-1",
-}
+from ..bounds.timing import TABLE_5_2_NETWORKS as NETWORKS  # noqa: E402
 #: method -> column label (the first two are the thesis's)
 COLUMNS = {
     "lipbound": "LipBound (ms)",
