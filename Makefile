@@ -14,7 +14,7 @@ setup:
 smoke: setup
 	@start=$$(date +%s); \
 	PATH=$(CURDIR)/$(VENV):$$PATH $(VENV)/snakemake --cores $(CORES) && \
-	PATH=$(CURDIR)/$(VENV):$$PATH $(VENV)/snakemake --report report.html && \
+	PATH=$(CURDIR)/$(VENV):$$PATH PYTHONWARNINGS=ignore::RuntimeWarning $(VENV)/snakemake --report report.html && \
 	PATH=$(CURDIR)/$(VENV):$$PATH $(VENV)/toeplitznet audit > results/smoke/audit.txt; rc=$$?; \
 	tail -n 3 results/smoke/audit.txt 2>/dev/null; \
 	echo "smoke DAG wall time: $$(( $$(date +%s) - start )) s (report: report.html, tables: paper_tables/, figures: figures/)"; \

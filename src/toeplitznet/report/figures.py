@@ -27,7 +27,7 @@ THESIS_STYLE = {"color": "0.45", "linestyle": "--", "linewidth": 1.2}
 
 def scale_label(scale: str, scale_independent: bool = False, stand_in: str | None = None) -> str:
     if scale_independent:
-        return f"scale: {scale} (exact computation; does not depend on the scale)"
+        return f"scale: {scale} (scale-independent: the same computation and settings as at paper scale)"
     if scale == "smoke":
         text = "SMOKE SCALE: pipeline check, not a reproduction"
         return f"{text}; {stand_in}" if stand_in else text

@@ -193,7 +193,7 @@ def to_csv(cells: Sequence[RenderedCell]) -> str:
 def _header_lines(meta: Mapping[str, Any], caption: str) -> list[str]:
     scale = meta["scale"]
     if meta["scale_independent"]:
-        scale_line = f"Scale: {scale} (exact computation: the numbers do not depend on the scale)"
+        scale_line = f"Scale: {scale} (scale-independent: the same computation and settings as at paper scale)"
     elif scale == "smoke":
         scale_line = ("Scale: SMOKE (pipeline check on small stand-in data; these numbers are NOT a reproduction "
                       "and are never compared with the thesis)")

@@ -55,6 +55,41 @@ def base_result(item: str, runs: list[dict[str, Any]], extra_notes: list[str] = 
 
 # ------------------------------------------------------------------------------------------ drawing
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+THESIS_LINESTYLES = ["--", ":", "-."]
+
+
+class PlotInputs:
+    """What every Chapter 4 figure starts from: the study's result, the thesis's figure data, a new figure.
+
+    ``src``/``res``: the result file and its content; ``ref_path``/``ref``: the thesis's figure-data CSV and
+    its rows (only ``keep(row)`` rows when given); ``fig``/``axes``: from ``report.figures.new_figure``;
+    ``ax``: the first axes."""
+
+    def __init__(self, ctx, reference: str, keep=None, **figure_kw) -> None:
+        from ..reference import figure_data_path
+        from ..report.figures import load_result, new_figure, read_reference_csv
+
+        self.src = ctx.input("result")
+        self.res = load_result(self.src)
+        self.ref_path = figure_data_path(reference)
+        rows = read_reference_csv(self.ref_path)
+        self.ref = [r for r in rows if keep(r)] if keep else rows
+        self.fig, self.axes = new_figure(**figure_kw)
+        self.ax = self.axes[0][0]
+
+
+def reference_points(ref, field: str, value: str, x=float) -> list[tuple[float, float]]:
+    """``(x, y)`` points of the thesis's figure-data rows whose ``field`` equals ``value``, sorted by x."""
+    return sorted((x(r["x"]), float(r["y"])) for r in ref if r[field] == value)
+
+
+def thesis_series(ax, ref, x=int) -> None:
+    """Draw every ``series`` of the thesis's figure data as a grey curve, labelled with its ``label``."""
+    for i, series in enumerate(dict.fromkeys(r["series"] for r in ref)):
+        pts = reference_points(ref, "series", series, x)
+        lab = next(r["label"] for r in ref if r["series"] == series)
+        thesis_plot(ax, [a for a, _ in pts], [b for _, b in pts], f"thesis, {lab}",
+                    linestyle=THESIS_LINESTYLES[i % len(THESIS_LINESTYLES)])
 
 
 def thesis_plot(ax, x, y, label: str, marker: str | None = None, **kw) -> None:

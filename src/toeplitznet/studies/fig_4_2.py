@@ -45,22 +45,17 @@ def run(ctx) -> None:
 
 
 def plot(ctx) -> None:
-    from ..reference import figure_data_path
-    from ..report.figures import load_result, new_figure, read_reference_csv, save_figure
+    from ..report.figures import save_figure
 
-    src = ctx.input("result")
-    res = load_result(src)
-    ref_path = figure_data_path(REFERENCE)
-    ref = read_reference_csv(ref_path)
-    fig, axes = new_figure(width=6.0, height=4.0)
-    ax = axes[0][0]
+    p = ch4_report.PlotInputs(ctx, REFERENCE, width=6.0, height=4.0)
+    src, res, ref_path, ref, fig, ax = p.src, p.res, p.ref_path, p.ref, p.fig, p.ax
     for i, s in enumerate(res["series"]):
         ch4_report.ours_plot(ax, s["depth"], s["accuracy"], f"ours, slope {s['slope']:g}",
                              marker=ch4_report.MARKERS[i], diverged=s["diverged"], color=f"C{i}")
     slopes = sorted({r["leaky_relu_slope"] for r in ref}, key=float)
     for i, a in enumerate(slopes):
-        pts = sorted(((int(r["x"]), float(r["y"])) for r in ref if r["leaky_relu_slope"] == a))
-        ch4_report.thesis_plot(ax, [p[0] for p in pts], [p[1] for p in pts], f"thesis, slope {a}",
+        pts = ch4_report.reference_points(ref, "leaky_relu_slope", a, int)
+        ch4_report.thesis_plot(ax, [x for x, _ in pts], [y for _, y in pts], f"thesis, slope {a}",
                                marker=ch4_report.MARKERS[i])
     ax.axhline(0.1, color="0.7", linewidth=0.8, linestyle=":")
     ax.set_xlabel("depth (number of DC layers)")

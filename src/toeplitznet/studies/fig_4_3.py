@@ -120,23 +120,14 @@ def run(ctx) -> None:
 
 
 def plot(ctx) -> None:
-    from ..reference import figure_data_path
-    from ..report.figures import load_result, new_figure, read_reference_csv, save_figure
+    from ..report.figures import save_figure
     from . import ch4_report
 
-    src = ctx.input("result")
-    res = load_result(src)
-    ref_path = figure_data_path(REFERENCE)
-    ref = read_reference_csv(ref_path)
-    fig, axes = new_figure(width=6.0, height=4.0)
-    ax = axes[0][0]
+    p = ch4_report.PlotInputs(ctx, REFERENCE, width=6.0, height=4.0)
+    src, res, ref_path, ref, fig, ax = p.src, p.res, p.ref_path, p.ref, p.fig, p.ax
     for i, (name, ys) in enumerate(res["loss"].items()):
         ax.plot(res["step"], ys, color=f"C{i}", linewidth=1.2, label=f"ours, {name} ({res['n_weights'][name]} weights)")
-    styles = ["--", ":", "-."]
-    for i, series in enumerate(dict.fromkeys(r["series"] for r in ref)):
-        pts = [(int(r["x"]), float(r["y"])) for r in ref if r["series"] == series]
-        lab = pts and next(r["label"] for r in ref if r["series"] == series)
-        ch4_report.thesis_plot(ax, [a for a, _ in pts], [b for _, b in pts], f"thesis, {lab}", linestyle=styles[i % 3])
+    ch4_report.thesis_series(ax, ref)
     ax.axhline(res["noise_floor"], color="0.7", linewidth=0.8, linestyle=":")
     ch4_report.plain_log_axis(ax, "y")
     ax.set_xlabel("training iteration")

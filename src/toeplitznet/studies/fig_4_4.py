@@ -29,26 +29,19 @@ def run(ctx) -> None:
 
 
 def plot(ctx) -> None:
-    from ..reference import figure_data_path
-    from ..report.figures import load_result, new_figure, read_reference_csv, save_figure
+    from ..report.figures import save_figure
 
-    src = ctx.input("result")
-    res = load_result(src)
-    ref_path = figure_data_path(REFERENCE)
-    ref = [r for r in read_reference_csv(ref_path) if r["in_thesis_figure"] == "1"]
-    fig, axes = new_figure(ncols=2, width=4.6, height=3.8)
-    ax_l, ax_a = axes[0]
+    p = ch4_report.PlotInputs(ctx, REFERENCE, keep=lambda r: r["in_thesis_figure"] == "1",
+                              ncols=2, width=4.6, height=3.8)
+    src, res, ref_path, ref, fig = p.src, p.res, p.ref_path, p.ref, p.fig
+    ax_l, ax_a = p.axes[0]
     for i, c in enumerate(res["curves"]):
         ls = "-" if c["family"] == "dcnn" else "-."
         ax_l.plot(c["epoch"], c["train_loss"], ls, marker="o", markersize=3, color=f"C{i}", label=f"ours, {c['name']}")
         acc = [(e, a) for e, a in zip(c["epoch"], c["test_accuracy"]) if a is not None]
         ax_a.plot([e for e, _ in acc], [a for _, a in acc], ls, marker="o", markersize=3, color=f"C{i}",
                   label=f"ours, {c['name']}")
-    styles = ["--", ":", "-."]
-    for i, series in enumerate(dict.fromkeys(r["series"] for r in ref)):
-        pts = [(int(r["x"]), float(r["y"])) for r in ref if r["series"] == series]
-        lab = next(r["label"] for r in ref if r["series"] == series)
-        ch4_report.thesis_plot(ax_a, [a for a, _ in pts], [b for _, b in pts], f"thesis, {lab}", linestyle=styles[i % 3])
+    ch4_report.thesis_series(ax_a, ref)
     for ax in (ax_l, ax_a):
         ch4_report.plain_log_axis(ax, "x")
         ax.set_xlabel("epoch (log scale)")

@@ -56,15 +56,10 @@ def run(ctx) -> None:
 
 
 def plot(ctx) -> None:
-    from ..reference import figure_data_path
-    from ..report.figures import THESIS_STYLE, load_result, new_figure, read_reference_csv, save_figure
+    from ..report.figures import THESIS_STYLE, save_figure
 
-    src = ctx.input("result")
-    res = load_result(src)
-    ref_path = figure_data_path(REFERENCE)
-    ref = read_reference_csv(ref_path)
-    fig, axes = new_figure(width=8.0, height=4.2)
-    ax = axes[0][0]
+    p = ch4_report.PlotInputs(ctx, REFERENCE, width=8.0, height=4.2)
+    src, res, ref_path, ref, fig, ax = p.src, p.res, p.ref_path, p.ref, p.fig, p.ax
     for i, s in enumerate(res["families"]):
         ch4_report.ours_plot(ax, [w / 1e3 for w in s["n_weights"]], s["accuracy"], f"ours, {s['label']}",
                              marker=ch4_report.MARKERS[i], diverged=s["diverged"], color=f"C{i}")
@@ -74,7 +69,7 @@ def plot(ctx) -> None:
                    label=f"ours, Dense ({d['n_weights'] / 1e6:.2f}M weights)")
     keys = list(THESIS_SERIES)
     for i, key in enumerate(keys):
-        pts = sorted((float(r["x"]), float(r["y"])) for r in ref if r["series"] == key)
+        pts = ch4_report.reference_points(ref, "series", key)
         ch4_report.thesis_plot(ax, [a for a, _ in pts], [b for _, b in pts], f"thesis, {THESIS_SERIES[key]}",
                                marker=ch4_report.MARKERS[i])
     dense_ref = [float(r["y"]) for r in ref if r["series"] == "dense"]

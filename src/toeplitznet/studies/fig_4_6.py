@@ -14,18 +14,12 @@ HEAD_STYLE = {"dc": ("s", "C2"), "ldr_sd": ("^", "C0"), "toeplitz_like": ("D", "
 
 
 def plot(ctx) -> None:
-    from ..reference import figure_data_path
-    from ..report.figures import load_result, new_figure, read_reference_csv, save_figure
+    from ..report.figures import save_figure
     from . import ch4_report
 
-    src = ctx.input("result")
-    res = load_result(src)
-    ref_path = figure_data_path(REFERENCE)
-    ref = read_reference_csv(ref_path)
-    if not ctx.params["show_unplotted_reference"]:
-        ref = [r for r in ref if r["in_thesis_figure"] == "1"]
-    fig, axes = new_figure(width=6.0, height=4.2)
-    ax = axes[0][0]
+    keep = None if ctx.params["show_unplotted_reference"] else (lambda r: r["in_thesis_figure"] == "1")
+    p = ch4_report.PlotInputs(ctx, REFERENCE, keep=keep, width=6.0, height=4.2)
+    src, res, ref_path, ref, fig, ax = p.src, p.res, p.ref_path, p.ref, p.fig, p.ax
     seen = set()
     for pt in res["points"]:
         marker, color = HEAD_STYLE.get(pt["head"], ("o", "C5"))
