@@ -89,3 +89,33 @@ def test_smoke_table_says_smoke(tmp_path):
     assert c.status == T.SMOKE
     md = T.to_markdown(cells, meta, "cap")
     assert "NOT a reproduction" in md
+
+
+def test_compare_with_another_thesis_column_and_cell_level_scale_independence(tmp_path):
+    thesis_csv = tmp_path / "tv.csv"
+    thesis_csv.write_text(
+        "item,row,column,value,plus_minus,unit,source_line,note\n"
+        "table_9_9,Net,#Parameters,49,,K params,10,our result\n"
+        "table_9_9,Net,Accuracy,0.54,,fraction,10,our result\n"
+        "table_9_9,Big,#Parameters,110,,K params,11,our result\n")
+    res = tmp_path / "r.json"
+    res.write_text(json.dumps({"scale": "smoke", "cells": [
+        {"row": "Net", "column": "#Parameters", "value": 12.5},                    # smoke model: not comparable
+        {"row": "Net", "column": "Accuracy", "value": 0.8},
+        {"row": "Net", "column": "#Parameters (paper architecture)", "value": 49.172, "compare_with": "#Parameters",
+         "scale_independent": True, "tolerance": {"abs": 1}},                        # 49.172 - 49 = 0.172 <= 1
+        {"row": "Big", "column": "#Parameters (paper architecture)", "value": 108.864,
+         "compare_with": "#Parameters", "scale_independent": True, "tolerance": {"abs": 1}}]}))  # -1.136: out
+    cells, meta = T.collect("table_9_9", [res], {"default": {"rel": 0.05}}, thesis_csv=thesis_csv)
+    by = {(c.row, c.column): c for c in cells}
+    assert by[("Net", "#Parameters")].status == T.SMOKE
+    assert by[("Net", "Accuracy")].status == T.SMOKE
+    paper = by[("Net", "#Parameters (paper architecture)")]
+    assert paper.status == T.REPRODUCED and paper.thesis == 49 and paper.unit == "K params"
+    assert paper.diff == pytest.approx(0.172)
+    big = by[("Big", "#Parameters (paper architecture)")]
+    assert big.status == T.DEVIATES and big.diff == pytest.approx(-1.136)
+    res.write_text(json.dumps({"scale": "smoke", "cells": [
+        {"row": "Net", "column": "x", "value": 1, "compare_with": "no such column"}]}))
+    with pytest.raises(T.RenderError, match="no such column"):
+        T.collect("table_9_9", [res], {"default": {}}, thesis_csv=thesis_csv)

@@ -14,6 +14,11 @@ Status of a cell (:func:`cell_status`):
 ``pending``                     the thesis reports it; this pipeline has not produced it (yet)
 ``not in thesis``               our extra number (e.g. a newer method's column)
 ``n/a``                         our study states the quantity does not exist here (value null)
+
+A result cell may carry ``compare_with`` (another column of the same row in the thesis table): the cell then
+sits in its own column but is compared with that thesis cell, e.g. an exact, scale-independent parameter count
+of the paper architecture beside the count of the smoke model. A cell's own ``scale_independent: true``
+exempts it from the smoke status even when the rest of its result file is scale-dependent.
 """
 
 from __future__ import annotations
@@ -143,9 +148,15 @@ def collect(item: str, result_paths: Sequence[str | Path], tolerances: Mapping[s
     for key in keys:
         th = by_key.get(key)
         cell, source, pointer = ours.get(key, (None, None, None))
+        if cell is not None and cell.get("compare_with"):
+            th = by_key.get((key[0], str(cell["compare_with"])))
+            if th is None:
+                raise RenderError(f"{source}: cell ({key[0]!r}, {key[1]!r}) compares with thesis column "
+                                  f"{cell['compare_with']!r}, which {item} does not have in row {key[0]!r}")
         value = cell["value"] if cell else None
         tol = tolerance_for(item, tolerances, cell)
-        status, diff, rel = cell_status(value, th, scale=scale, scale_independent=scale_independent, tol=tol)
+        indep_cell = scale_independent or bool(cell and cell.get("scale_independent"))
+        status, diff, rel = cell_status(value, th, scale=scale, scale_independent=indep_cell, tol=tol)
         if cell is not None and value is None and th is not None and not th.cited:
             status = NOT_APPLICABLE
         if th is None and value is None:
