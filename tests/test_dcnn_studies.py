@@ -220,10 +220,32 @@ def test_paper_architecture_counts_flattened_cifar():
     assert counts["mnist_dcnn_d8_w1024_lrelu0p5"] == 25_620
     # Figure 4.5 / INVENTORY section 8: Toeplitz 3n-1 per layer (40 layers: 368 600), DTNN 4n-1 (30: 368 610)
     n = 3072
-    assert counts["cifar10_toeplitz_d40_lrelu0p5"] - _count({"family": "toeplitz", "depth": 0, "n_in": n}) == 368_600
-    assert counts["cifar10_dtnn_d30_lrelu0p5"] - _count({"family": "dtnn", "depth": 0, "n_in": n}) == 368_610
+    head = {"depth": 0, "n_in": n, "slice_square": True}
+    assert counts["cifar10_toeplitz_d40_lrelu0p5"] - _count({"family": "toeplitz", **head}) == 368_600
+    assert counts["cifar10_dtnn_d30_lrelu0p5"] - _count({"family": "dtnn", **head}) == 368_610
     # dense baseline: 3072 x 3072 + head = 9.47M ("9.4M"), computed without building it
     assert n * n + n + 10 * n + 10 == 9_470_986
+
+
+def test_paper_architecture_counts_match_figure_4_5_x_values():
+    """Every structured point of the thesis's Figure 4.5 data: our count at its depth (rank), in thousands and
+    truncated, equals the x value. Toeplitz / DTNN need the square-sliced output layer (2n - 1 diagonals)."""
+    arch = ch4_runs.paper_architectures(PAPER, ["fig_4_5"])["fig_4_5"]
+    ours: dict[str, dict[int, int]] = {}
+    for spec in arch.values():
+        lab = spec["labels"]
+        if lab["family"] != "dense":
+            key = lab["rank"] if lab["family"] == "lowrank" else lab["depth"]
+            ours.setdefault(lab["family"], {})[key] = _count(spec["model"])
+    ref = _ref("fig4_5_cifar10_structured_networks_size_vs_accuracy.csv")
+    series = {"circulant": ("dcnn", [2, 5, 10, 20, 30, 40]), "diag_toeplitz": ("dtnn", [1, 3, 5, 10, 15, 20, 23, 30]),
+              "toeplitz": ("toeplitz", [2, 5, 10, 20, 30, 40]), "low_rank": ("lowrank", [2, 5, 10, 20, 30, 40])}
+    for name, (fam, keys) in series.items():
+        xs = sorted(int(float(r["x"])) for r in ref if r["series"] == name)
+        assert [ours[fam][k] // 1000 for k in keys] == xs, name
+    n = 3072   # by hand: 2 square Toeplitz layers (3n - 1 each) + square Toeplitz sliced to 10 rows + 10 biases
+    assert ours["toeplitz"][2] == 2 * (3 * n - 1) + (2 * n - 1) + 10 == 24_583
+    assert ours["dtnn"][1] == (4 * n - 1) + (2 * n - 1) + 10 + 10 == 18_450
 
 
 def test_paper_architecture_counts_scattering():

@@ -238,6 +238,28 @@ def test_diagonal_toeplitz_matches_reference(n_in, n_out):
         assert sum(p.numel() for p in layer.parameters()) == 4 * n_in - 1
 
 
+@pytest.mark.parametrize("cls", [Toeplitz, DiagonalToeplitz])
+def test_slice_square_toeplitz_is_the_first_rows_of_a_square_toeplitz(cls):
+    n_in, n_out = 12, 5
+    layer = cls(n_in, n_out, slice_square=True).double()
+    t = _np(layer.weight)
+    assert t.shape == (2 * n_in - 1,)                    # all diagonals of the square 12 x 12 matrix
+    square = scipy.linalg.toeplitz(t[n_in - 1 :], t[:n_in][::-1])   # T[i, j] = t[i - j + n_in - 1]
+    W_ref = square[:n_out]
+    if cls is DiagonalToeplitz:
+        W_ref = np.diag(_np(layer.diag)) @ W_ref
+    np.testing.assert_allclose(_np(layer.dense_matrix()), W_ref, atol=1e-14)
+    x = torch.randn(4, n_in, dtype=torch.float64)
+    np.testing.assert_allclose(_np(layer(x)), _np(x) @ W_ref.T + _np(layer.bias), atol=1e-12)
+    extra = n_out if cls is DiagonalToeplitz else 0
+    assert sum(p.numel() for p in layer.parameters()) == (2 * n_in - 1) + n_out + extra
+    layer(x).sum().backward()                          # diagonals below row n_out get no gradient
+    g = _np(layer.weight.grad)
+    assert np.all(g[n_in + n_out - 1 :] == 0) and np.any(g[: n_in + n_out - 1] != 0)
+    # square or wide layers: the option changes nothing
+    assert cls(6, 6, slice_square=True).weight.numel() == 11 and cls(4, 7, slice_square=True).weight.numel() == 10
+
+
 # ------------------------------------------------------------------ low rank
 def test_lowrank():
     layer = LowRank(13, 7, rank=3).double()

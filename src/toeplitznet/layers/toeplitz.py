@@ -39,6 +39,11 @@ def toeplitz_matmul(x: torch.Tensor, t: torch.Tensor, n_in: int, n_out: int) -> 
     return y[..., :n_out]
 
 
+def _n_diagonals(n_in: int, n_out: int, slice_square: bool) -> int:
+    """Stored diagonals: ``n_in + n_out - 1``, or ``2 n_in - 1`` for a square matrix sliced to ``n_out`` rows."""
+    return 2 * n_in - 1 if slice_square else n_in + n_out - 1
+
+
 class Toeplitz(nn.Module):
     """General Toeplitz layer ``y = T x + b``.
 
@@ -47,14 +52,25 @@ class Toeplitz(nn.Module):
     368 600).  Initialisation: ``t ~ N(0, 2/n_in)`` (each row has ``n_in``
     i.i.d. entries, the analogue of the thesis's DC initialisation), bias
     ``N(0, bias_std^2)``.
+
+    ``slice_square=True`` (only meaningful for ``n_out < n_in``) stores the
+    ``2 n_in - 1`` diagonals of the square ``n_in x n_in`` Toeplitz matrix and
+    keeps its first ``n_out`` rows, as a sliced DC layer does: the same
+    function, but the ``n_in - n_out`` diagonals below row ``n_out`` are
+    parameters that never receive a gradient.  This is the counting that
+    reproduces the weight counts of the thesis's Figure 4.5 Toeplitz and DTNN
+    networks (e.g. 2 layers on 3072 inputs: ``2 (3n - 1) + (2n - 1) + 10 =
+    24 583``, the "24K" of its data).
     """
 
-    def __init__(self, n_in: int, n_out: int | None = None, bias: bool = True, *, bias_std: float = 1e-2):
+    def __init__(self, n_in: int, n_out: int | None = None, bias: bool = True, *, bias_std: float = 1e-2,
+                 slice_square: bool = False):
         super().__init__()
         self.n_in = int(n_in)
         self.n_out = self.n_in if n_out is None else int(n_out)
         self.bias_std = float(bias_std)
-        self.weight = nn.Parameter(torch.empty(self.n_in + self.n_out - 1))
+        self.slice_square = bool(slice_square and self.n_out < self.n_in)
+        self.weight = nn.Parameter(torch.empty(_n_diagonals(self.n_in, self.n_out, self.slice_square)))
         self.bias = nn.Parameter(torch.empty(self.n_out)) if bias else None
         self.reset_parameters()
 
@@ -64,18 +80,23 @@ class Toeplitz(nn.Module):
         if self.bias is not None:
             self.bias.normal_(0.0, self.bias_std, generator=generator) if self.bias_std > 0 else self.bias.zero_()
 
+    def used_diagonals(self) -> torch.Tensor:
+        """The ``n_in + n_out - 1`` diagonals that define the output (all of ``weight`` unless sliced)."""
+        return self.weight[: self.n_in + self.n_out - 1]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = toeplitz_matmul(x, self.weight, self.n_in, self.n_out)
+        y = toeplitz_matmul(x, self.used_diagonals(), self.n_in, self.n_out)
         return y if self.bias is None else y + self.bias
 
     def dense_matrix(self) -> torch.Tensor:
-        return toeplitz_matrix(self.weight, self.n_in, self.n_out)
+        return toeplitz_matrix(self.used_diagonals(), self.n_in, self.n_out)
 
     def effective_bias(self) -> torch.Tensor:
         return self.weight.new_zeros(self.n_out) if self.bias is None else self.bias
 
     def extra_repr(self) -> str:
-        return f"n_in={self.n_in}, n_out={self.n_out}, bias={self.bias is not None}"
+        return (f"n_in={self.n_in}, n_out={self.n_out}, bias={self.bias is not None}"
+                + (", slice_square=True" if self.slice_square else ""))
 
 
 class DiagonalToeplitz(nn.Module):
@@ -87,16 +108,19 @@ class DiagonalToeplitz(nn.Module):
     Parameters: ``n_out`` (diagonal) + ``n_in + n_out - 1`` (Toeplitz) +
     ``n_out`` (bias); ``4n - 1`` when square (INVENTORY section 8: 30 layers
     of 3072 -> 368 610).  Initialisation: ``d`` uniform on ``{-1, +1}``,
-    ``t ~ N(0, 2/n_in)``, bias ``N(0, bias_std^2)``.
+    ``t ~ N(0, 2/n_in)``, bias ``N(0, bias_std^2)``.  ``slice_square``: as in
+    :class:`Toeplitz` (the diagonal and the bias keep ``n_out`` entries).
     """
 
-    def __init__(self, n_in: int, n_out: int | None = None, bias: bool = True, *, bias_std: float = 1e-2):
+    def __init__(self, n_in: int, n_out: int | None = None, bias: bool = True, *, bias_std: float = 1e-2,
+                 slice_square: bool = False):
         super().__init__()
         self.n_in = int(n_in)
         self.n_out = self.n_in if n_out is None else int(n_out)
         self.bias_std = float(bias_std)
+        self.slice_square = bool(slice_square and self.n_out < self.n_in)
         self.diag = nn.Parameter(torch.empty(self.n_out))
-        self.weight = nn.Parameter(torch.empty(self.n_in + self.n_out - 1))
+        self.weight = nn.Parameter(torch.empty(_n_diagonals(self.n_in, self.n_out, self.slice_square)))
         self.bias = nn.Parameter(torch.empty(self.n_out)) if bias else None
         self.reset_parameters()
 
@@ -107,17 +131,22 @@ class DiagonalToeplitz(nn.Module):
         if self.bias is not None:
             self.bias.normal_(0.0, self.bias_std, generator=generator) if self.bias_std > 0 else self.bias.zero_()
 
+    def used_diagonals(self) -> torch.Tensor:
+        """The ``n_in + n_out - 1`` diagonals that define the output (all of ``weight`` unless sliced)."""
+        return self.weight[: self.n_in + self.n_out - 1]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = toeplitz_matmul(x, self.weight, self.n_in, self.n_out)
+        y = toeplitz_matmul(x, self.used_diagonals(), self.n_in, self.n_out)
         if self.bias is None:
             return y * self.diag
         return torch.addcmul(self.bias, y, self.diag)
 
     def dense_matrix(self) -> torch.Tensor:
-        return self.diag[:, None] * toeplitz_matrix(self.weight, self.n_in, self.n_out)
+        return self.diag[:, None] * toeplitz_matrix(self.used_diagonals(), self.n_in, self.n_out)
 
     def effective_bias(self) -> torch.Tensor:
         return self.weight.new_zeros(self.n_out) if self.bias is None else self.bias
 
     def extra_repr(self) -> str:
-        return f"n_in={self.n_in}, n_out={self.n_out}, bias={self.bias is not None}"
+        return (f"n_in={self.n_in}, n_out={self.n_out}, bias={self.bias is not None}"
+                + (", slice_square=True" if self.slice_square else ""))

@@ -17,8 +17,11 @@ Counting conventions (those that reproduce the thesis's printed numbers):
   instead (trainable batch norm + full-length output layer): we report that reading too.
 
 Outputs: ``result`` (every counted network) and one result per table (``table_4_1``, ``table_4_2``,
-``table_4_5``) whose cells sit in an extra column "#Parameters (paper architecture, exact)" of the rendered
-table, with the comparison to the printed value in the notes.
+``table_4_5``) whose cells sit in an extra column "#Parameters (paper architecture)" of the rendered table:
+the count in the thesis's printed unit (K or M), compared with the thesis's printed count (``compare_with``)
+within one step of its last printed digit (the thesis truncates or rounds), scale-independent, so the check
+is "reproduced" or "deviates" at every scale. The exact integer is kept in the cell (``exact_count``) and the
+notes say whether it truncates or rounds to the printed value.
 """
 
 from __future__ import annotations
