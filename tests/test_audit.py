@@ -47,6 +47,9 @@ def test_edited_result_file_names_the_cell(rendered):
     rep = _run(rendered)
     assert not rep.ok
     assert any("table_9_9 [B / acc]" in p and "changed after rendering" in p for p in rep.problems)
+    # the edited value is singled out; the untouched cell of the same file only fails the file hash
+    edited = [p for p in rep.problems if "VALUE EDITED" in p]
+    assert len(edited) == 1 and "table_9_9 [B / acc]" in edited[0] and "0.7" in edited[0] and "0.69" in edited[0]
     assert A.main(["--tables", str(rendered / "paper_tables"), "--figures", str(rendered / "f")]) == 1
 
 

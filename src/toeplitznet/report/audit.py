@@ -148,17 +148,25 @@ def audit_table(prov_path: Path, report: AuditReport, checker: _SourceChecker) -
             line["commit"] = facts.get("commit")
             if facts.get("scale") and facts["scale"] != prov.get("scale"):
                 errs = errs + [f"source {src} is scale {facts['scale']}, table says {prov.get('scale')}"]
-            if not errs and Path(src).exists():
+            # the value itself is compared even when the file's hash already failed, so that the edited
+            # cells are named apart from the others of the same file
+            if Path(src).exists():
                 if src not in docs:
-                    docs[src] = json.loads(Path(src).read_text())
-                try:
-                    value = _pointer_get(docs[src], cell["pointer"])
-                except (KeyError, IndexError, ValueError):
-                    errs = errs + [f"pointer {cell['pointer']} not found in {src}"]
+                    try:
+                        docs[src] = json.loads(Path(src).read_text())
+                    except ValueError as exc:
+                        docs[src] = exc
+                if isinstance(docs[src], ValueError):
+                    errs = errs + [f"{src} is not valid JSON any more: {docs[src]}"]
                 else:
-                    if not _same(value, cell.get("value")):
-                        errs = errs + [f"value at {src}#{cell['pointer']} is {value!r}, table map says "
-                                       f"{cell.get('value')!r}"]
+                    try:
+                        value = _pointer_get(docs[src], cell["pointer"])
+                    except (KeyError, IndexError, ValueError, TypeError):
+                        errs = errs + [f"pointer {cell['pointer']} not found in {src}"]
+                    else:
+                        if not _same(value, cell.get("value")):
+                            errs = [f"VALUE EDITED: {src}#{cell['pointer']} is now {value!r}, the table shows "
+                                    f"{cell.get('value')!r}"] + errs
             for e in errs:
                 report.problems.append(f"{name}: {e}")
             line["ok"] = not errs
