@@ -3,6 +3,7 @@ thesis / ECAI numbers, the config registry and the scattering network."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -212,3 +213,34 @@ def test_scattering_net_rgb_32():
     model = ScatteringNet("dc", input_shape=(3, 32, 32), depth=1)
     out = model(torch.randn(2, 3, 32, 32))
     assert out.shape == (2, 10)
+
+
+# ------------------------------------------------------------------ input normalisation inside the model
+def test_standardize_per_channel_flat_and_image():
+    from toeplitznet.models import Standardize
+
+    mean, std = [0.1, 0.5, 0.9], [0.2, 0.25, 0.5]
+    x = torch.rand(4, 3, 2, 2, dtype=torch.float32)
+    want = x.numpy().copy()
+    for c in range(3):                                          # by hand, channel by channel
+        want[:, c] = (want[:, c] - mean[c]) / std[c]
+    layer = Standardize(mean, std)
+    np.testing.assert_allclose(layer(x).numpy(), want, rtol=1e-6)
+    np.testing.assert_allclose(layer(x.flatten(1)).numpy(), want.reshape(4, -1), rtol=1e-6)
+    assert sum(p.numel() for p in layer.parameters()) == 0    # buffers only: counts are unchanged
+    with pytest.raises(ValueError, match="positive"):
+        Standardize([0.0], [0.0])
+
+
+def test_build_model_normalize_wraps_the_network():
+    from toeplitznet.data import MEAN, STD
+    from toeplitznet.models import InputNormalized, count_parameters
+
+    spec = {"family": "dcnn", "depth": 1, "n_in": 784, "seed": 0}
+    plain, wrapped = build_model(spec), build_model(dict(spec, normalize="fashion_mnist"))
+    assert isinstance(wrapped, InputNormalized) and count_parameters(wrapped) == count_parameters(plain)
+    x = torch.rand(5, 784)
+    z = (x - MEAN["fashion_mnist"][0]) / STD["fashion_mnist"][0]
+    torch.testing.assert_close(wrapped(x), plain(z))             # same seed: same weights
+    with pytest.raises(ValueError, match="unknown dataset"):
+        build_model(dict(spec, normalize="no_such_data"))

@@ -6,18 +6,23 @@
   thesis Table 4.1).
 * :class:`ScatteringNet` -- scattering + batch norm + DC / LDR head (thesis
   Table 4.5).
+* :class:`Standardize`, :class:`InputNormalized` -- per-channel input
+  standardisation inside the model (inputs stay in pixel space).
 * :func:`count_parameters`, :func:`build_model` (config-dict registry).
 """
 
 from .mlp import FAMILIES, StructuredMLP, build_stack, ldr_net, make_activation, make_layer, structured_mlp
+from .normalize import InputNormalized, Standardize
 from .registry import MODEL_FAMILIES, build_model
 from .scattering import ScatteringNet, scattering_feature_count
 from .utils import count_parameters
 
 __all__ = [
     "FAMILIES",
+    "InputNormalized",
     "MODEL_FAMILIES",
     "ScatteringNet",
+    "Standardize",
     "StructuredMLP",
     "build_model",
     "build_stack",

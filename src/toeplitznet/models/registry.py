@@ -32,7 +32,10 @@ MLP families (:func:`~toeplitznet.models.mlp.structured_mlp`):
     ``rank``, ``activation``, ``slope``, ``relu_every`` and head-layer keys.
 
 Common optional keys: ``seed`` (int: parameters are drawn under
-``torch.manual_seed(seed)`` without disturbing the global RNG state) and
+``torch.manual_seed(seed)`` without disturbing the global RNG state),
+``normalize`` (a dataset name or ``{"mean": [...], "std": [...]}``: the model
+is wrapped in :class:`~toeplitznet.models.normalize.InputNormalized`, so it
+takes pixel-space inputs and standardises them per channel itself) and
 ``name`` / ``description`` (ignored).  Any other unknown key raises
 ``TypeError``.
 
@@ -53,6 +56,7 @@ import torch
 from torch import nn
 
 from .mlp import FAMILIES, ldr_net, structured_mlp
+from .normalize import InputNormalized, normalization_stats
 from .scattering import ScatteringNet
 
 __all__ = ["build_model", "MODEL_FAMILIES"]
@@ -78,11 +82,15 @@ def build_model(spec: dict) -> nn.Module:
         spec.pop(k, None)
     family = str(spec.pop("family", spec.pop("model", ""))).lower()
     seed = spec.pop("seed", None)
+    norm = spec.pop("normalize", None)
+    stats = normalization_stats(norm) if norm is not None else None
     if seed is None:
-        return _build(family, spec)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(seed))
-        return _build(family, spec)
+        model = _build(family, spec)
+    else:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(seed))
+            model = _build(family, spec)
+    return model if stats is None else InputNormalized(model, *stats)
 
 
 def _build(family: str, spec: dict) -> nn.Module:

@@ -378,6 +378,10 @@ def job_config(config: Mapping[str, Any], rid: str, runs: Mapping[str, dict] | N
     train = dict(train_settings(config), meta={"run": rid})
     data = data_settings(config, spec)
     model = dict(spec["model"], seed=int(config["seed"]))
+    if data["normalize"] and data["features"] != "scattering":
+        # per-channel standardisation is the model's first layer (inputs stay in [0, 1] pixel space); the
+        # statistics are those of the dataset actually read (the smoke stand-in's at smoke scale)
+        model["normalize"] = data["source"]
     h = spec_hash({"model": model, "data": data, "train": train})
     ckpt = f"{config['paths']['checkpoints']}/{config['scale']}/ch4/{rid}-{h}"
     return {

@@ -38,21 +38,17 @@ def load_data(data: dict, inputs: dict, seed: int):
     """``((x_train, y_train), (x_test, y_test))`` for a run's data settings."""
     import torch
 
-    from ..data import MEAN, STD, load_split
+    from ..data import load_split
 
     if data["features"] == "scattering":
         blob = torch.load(inputs["features"], map_location="cpu", weights_only=True)
         return (blob["train_x"], blob["train_y"]), (blob["test_x"], blob["test_y"])
     root = Path(inputs["manifest"]).parent
     src = data["source"]
+    # pixels in [0, 1]; ``data["normalize"]`` is applied by the model's first layer (job_config sets the model
+    # spec's ``normalize``), not here
     xtr, ytr = load_split(src, root, "train", flatten=True, subset=data["train_subset"], seed=seed)
     xte, yte = load_split(src, root, "test", flatten=True, subset=data["test_subset"], seed=seed)
-    if data["normalize"]:
-        mean = torch.tensor(MEAN[src], dtype=torch.float32)
-        std = torch.tensor(STD[src], dtype=torch.float32)
-        for x in (xtr, xte):
-            v = x.view(x.shape[0], mean.numel(), -1)
-            v.sub_(mean[None, :, None]).div_(std[None, :, None])
     return (xtr, ytr), (xte, yte)
 
 
