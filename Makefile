@@ -6,7 +6,7 @@ VENV := .venv/bin
 CORES ?= all
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: setup smoke test report audit paper-dry-run lint smoke-benchmark clean-smoke
+.PHONY: setup smoke test report audit paper-dry-run lint smoke-benchmark api-doc clean-smoke
 
 setup:
 	@bash scripts/setup.sh
@@ -38,6 +38,10 @@ lint: setup
 # Wall time of the whole smoke DAG from scratch on this machine (acceptance: within 15 minutes on 2 cores).
 smoke-benchmark: setup
 	PATH=$(CURDIR)/$(VENV):$$PATH $(VENV)/python -m toeplitznet.report.walltime --cores 2
+
+# docs/api.md from the library's __all__ (a test fails when it is stale)
+api-doc: setup
+	$(VENV)/python -m toeplitznet.report.apidoc > docs/api.md
 
 clean-smoke:
 	rm -rf results/smoke figures paper_tables logs/smoke benchmarks/smoke report.html

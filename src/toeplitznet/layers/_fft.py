@@ -86,6 +86,7 @@ def set_fft_num_threads(n: int | None) -> None:
 
 
 def get_fft_num_threads() -> int | None:
+    """Threads used by the layers' FFTs (set by :func:`set_fft_num_threads`; ``None``: torch's default)."""
     return _FFT_THREADS
 
 

@@ -200,6 +200,9 @@ def audit_figure(prov_path: Path, report: AuditReport, checker: _SourceChecker) 
 
 def audit(tables_dir: str | Path = "paper_tables", figures_dir: str | Path = "figures",
           items: list[str] | None = None) -> AuditReport:
+    """Walk every rendered table cell and figure (their ``*.provenance.json``) back to its result file, re-hash
+    the chain (result, sidecar, inputs) and compare each value; ``report.ok`` is False, with one problem per
+    broken cell, when anything changed or is missing (``items`` restricts the walk)."""
     report = AuditReport()
     checker = _SourceChecker(report)
     found = 0
@@ -226,6 +229,7 @@ def audit(tables_dir: str | Path = "paper_tables", figures_dir: str | Path = "fi
 
 
 def format_report(report: AuditReport) -> str:
+    """One line per cell (value, thesis value, status, commit, scale, source), then the problems or AUDIT OK."""
     from .tables import fmt
 
     out = [f"{'item':<12} {'row':<28} {'column':<44} {'ours':>14} {'thesis':>12}  {'status':<28} "

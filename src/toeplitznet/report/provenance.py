@@ -78,6 +78,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically: a reader sees the old file or the whole new one."""
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
@@ -110,6 +111,7 @@ def dump_json(obj: Any) -> str:
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
+    """Write ``obj`` as indented JSON (numpy / torch / paths converted) to ``path`` atomically."""
     atomic_write_text(path, dump_json(obj))
 
 
@@ -226,6 +228,7 @@ def utc_now() -> str:
 
 # --------------------------------------------------------------------------- sidecars
 def sidecar_path(path: str | os.PathLike) -> Path:
+    """The provenance sidecar of a result file: ``<path>.prov.json``."""
     return Path(f"{path}{SIDECAR_SUFFIX}")
 
 
