@@ -26,10 +26,10 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.toeplitznet-installed
-want=$(cat requirements/torch.txt requirements/dev.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(cat requirements/torch.txt requirements/dev.txt requirements/slurm.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -r requirements/torch.txt -r requirements/dev.txt
+  .venv/bin/python -m pip install -q -r requirements/torch.txt -r requirements/dev.txt -r requirements/slurm.txt
   .venv/bin/python -m pip install -q --no-deps -e .
   echo "$want" > "$stamp"
 fi

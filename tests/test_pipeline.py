@@ -59,6 +59,16 @@ def test_invalid_config_stops_before_any_job(repo_copy):
     assert not (repo_copy / "results").exists()
 
 
+def test_slurm_profile_dry_run_requests_its_resources(repo_copy):
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    proc = run_snakemake(repo_copy, "-n", "--profile", "profiles/slurm", "--workflow-profile", "none")
+    out = proc.stdout + proc.stderr
+    assert "Using profile profiles/slurm" in out and "profiles/default" not in out
+    # the slurm profile's own requests reach the jobs (profiles/default would replace them)
+    assert "mem_mb=32000" in out and "slurm_partition=gpu" in out and "runtime=720" in out
+    assert "gpu=1" in out and "train_ch4" in out
+
+
 def test_paper_profile_dry_run_and_lint(repo_copy):
     proc = run_snakemake(repo_copy, "-n", "--profile", "profiles/paper")
     assert "run_study" in proc.stdout
