@@ -113,6 +113,9 @@ def test_compare_with_another_thesis_column_and_cell_level_scale_independence(tm
     paper = by[("Net", "#Parameters (paper architecture)")]
     assert paper.status == T.REPRODUCED and paper.thesis == 49 and paper.unit == "K params"
     assert paper.diff == pytest.approx(0.172)
+    assert meta["independent_columns"] == ["#Parameters (paper architecture)"]
+    md = T.to_markdown(cells, meta, "cap")
+    assert "NOT a reproduction" in md and "exception: the scale-independent column(s) '#Parameters (paper" in md
     big = by[("Big", "#Parameters (paper architecture)")]
     assert big.status == T.DEVIATES and big.diff == pytest.approx(-1.136)
     res.write_text(json.dumps({"scale": "smoke", "cells": [

@@ -143,7 +143,7 @@ def collect(item: str, result_paths: Sequence[str | Path], tolerances: Mapping[s
         raise RenderError(f"{item}: result files mix scales {sorted(scales)}; the two scales are never mixed")
     scale = scales.pop() if scales else "smoke"
     scale_independent = bool(indep) and all(indep)
-    rendered = []
+    rendered, independent_columns = [], []
     keys = [(c.row, c.column) for c in thesis] + [k for k in ours if k not in by_key]
     for key in keys:
         th = by_key.get(key)
@@ -156,6 +156,8 @@ def collect(item: str, result_paths: Sequence[str | Path], tolerances: Mapping[s
         value = cell["value"] if cell else None
         tol = tolerance_for(item, tolerances, cell)
         indep_cell = scale_independent or bool(cell and cell.get("scale_independent"))
+        if indep_cell and not scale_independent and key[1] not in independent_columns:
+            independent_columns.append(key[1])
         status, diff, rel = cell_status(value, th, scale=scale, scale_independent=indep_cell, tol=tol)
         if cell is not None and value is None and th is not None and not th.cited:
             status = NOT_APPLICABLE
@@ -168,7 +170,7 @@ def collect(item: str, result_paths: Sequence[str | Path], tolerances: Mapping[s
             tolerance=_tol_text(tol), scale=scale, source=source, thesis_line=th.source_line if th else "",
             pointer=pointer))
     meta = {"item": item, "scale": scale, "scale_independent": scale_independent, "notes": notes,
-            "stand_in": sorted(stand_ins)}
+            "stand_in": sorted(stand_ins), "independent_columns": independent_columns}
     return rendered, meta
 
 
@@ -208,6 +210,11 @@ def _header_lines(meta: Mapping[str, Any], caption: str) -> list[str]:
     elif scale == "smoke":
         scale_line = ("Scale: SMOKE (pipeline check on small stand-in data; these numbers are NOT a reproduction "
                       "and are never compared with the thesis)")
+        cols = meta.get("independent_columns") or []
+        if cols:
+            scale_line = scale_line[:-1] + ("; exception: the scale-independent column(s) "
+                                            + ", ".join(f"'{c}'" for c in cols)
+                                            + ", the same computation at both scales, are compared)")
     else:
         scale_line = "Scale: paper (the thesis's settings)"
     lines = [caption, scale_line]
