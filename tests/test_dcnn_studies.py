@@ -271,11 +271,13 @@ def test_fig_4_3_runs_small(tmp_path):
     from toeplitznet.studies.runner import run_from_cli
 
     cfg = json.loads(json.dumps(SMOKE))
-    cfg["studies"]["fig_4_3"].update(steps=20, log_every=10, n_samples=200)
+    cfg["studies"]["fig_4_3"].update(steps=20, log_every=10, n_samples=200, check_acdc_depths=[3])
     ctx = run_from_cli("fig_4_3", cfg, tmp_path)
     res = json.loads((tmp_path / "fig_4_3.json").read_text())
     assert res["scale_independent"] and res["step"] == [10, 20]
-    assert set(res["loss"]) == {"DCNN, 2 layers", "ACDC, 2 layers", "ACDC, 4 layers"}
+    assert set(res["loss"]) == {"DCNN, 2 layers", "ACDC, 2 layers", "ACDC, 4 layers",
+                                "ACDC, 3 layers (check, not in thesis)"}
+    assert res["n_weights"]["ACDC, 3 layers (check, not in thesis)"] == 3 * (3 * 32)   # A, D, bias per layer
     # initial loss ~ 0.5 * n * n/9 (+ the network's output), the thesis's ~60 for n = 32
     assert 50 < res["initial_full_loss"]["ACDC, 2 layers"] < 75
     assert ctx.outputs["result"].endswith("fig_4_3.json")
