@@ -246,6 +246,11 @@ def test_paper_architecture_counts_match_figure_4_5_x_values():
     n = 3072   # by hand: 2 square Toeplitz layers (3n - 1 each) + square Toeplitz sliced to 10 rows + 10 biases
     assert ours["toeplitz"][2] == 2 * (3 * n - 1) + (2 * n - 1) + 10 == 24_583
     assert ours["dtnn"][1] == (4 * n - 1) + (2 * n - 1) + 10 + 10 == 18_450
+    # the other reading (studies.ch4_train.toeplitz_output: rectangular): a 3072 -> 10 Toeplitz output layer
+    cfg = json.loads(json.dumps(PAPER))
+    cfg["studies"]["ch4_train"]["toeplitz_output"] = "rectangular"
+    rect = ch4_runs.paper_architectures(cfg, ["fig_4_5"])["fig_4_5"]["cifar10_toeplitz_d2_lrelu0p5"]
+    assert _count(rect["model"]) == 2 * (3 * n - 1) + (n + 10 - 1) + 10 == ours["toeplitz"][2] - (n - 10)
 
 
 def test_paper_architecture_counts_scattering():

@@ -133,10 +133,6 @@ def _mlp(family: str, depth: int, activation: str, slope: float | None = None, r
     return lab
 
 
-#: Toeplitz / DTNN output layers: square Toeplitz sliced to the logits (True) or rectangular (False)
-TOEPLITZ_SLICE_SQUARE = True
-
-
 def _model_spec(labels: Mapping[str, Any], shape: Sequence[int], n_classes: int) -> dict[str, Any]:
     """``toeplitznet.models.build_model`` spec of a run (without the seed)."""
     lab = dict(labels)
@@ -161,11 +157,6 @@ def _model_spec(labels: Mapping[str, Any], shape: Sequence[int], n_classes: int)
         spec["rank"] = lab["rank"]
     if "init" in lab:
         spec["init"] = lab["init"]
-    if fam in ("toeplitz", "dtnn"):
-        # output layer = the square Toeplitz matrix sliced to the logits (2n - 1 diagonals), as the DC output
-        # layer is a sliced square DC layer: the counting that reproduces the x values of the thesis's
-        # Figure 4.5 data (docs/deviations.md)
-        spec["slice_square"] = TOEPLITZ_SLICE_SQUARE
     return spec
 
 
@@ -261,8 +252,14 @@ def _run_entry(config: Mapping[str, Any], item: str, labels: Mapping[str, Any], 
     # other input shapes (the thesis's, for the parameter-count check)
     shape = SHAPES[source] if shapes is None else shapes[dataset]
     rid = run_id(dataset, labels)
+    model = _model_spec(labels, shape, N_CLASSES[dataset])
+    if labels["family"] in ("toeplitz", "dtnn"):
+        # output layer: the square Toeplitz matrix sliced to the logits (2n - 1 diagonals), as the DC output
+        # layer is a sliced square DC layer; the counting that reproduces the x values of the thesis's
+        # Figure 4.5 data (studies.ch4_train.toeplitz_output, docs/deviations.md)
+        model["slice_square"] = _studies(config)["ch4_train"]["toeplitz_output"] == "sliced_square"
     spec = {"id": rid, "dataset": dataset, "source": source, "features": "scattering" if labels["family"] == "scattering" else None,
-            "labels": dict(labels), "model": _model_spec(labels, shape, N_CLASSES[dataset])}
+            "labels": dict(labels), "model": model}
     return rid, spec
 
 
