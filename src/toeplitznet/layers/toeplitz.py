@@ -44,7 +44,39 @@ def _n_diagonals(n_in: int, n_out: int, slice_square: bool) -> int:
     return 2 * n_in - 1 if slice_square else n_in + n_out - 1
 
 
-class Toeplitz(nn.Module):
+class _ToeplitzBase(nn.Module):
+    """What :class:`Toeplitz` and :class:`DiagonalToeplitz` share: sizes, the stored diagonals ``weight``
+    (``slice_square`` semantics), their initialisation with the bias, and the diagonals actually used."""
+
+    def __init__(self, n_in: int, n_out: int | None, bias_std: float, slice_square: bool):
+        super().__init__()
+        self.n_in = int(n_in)
+        self.n_out = self.n_in if n_out is None else int(n_out)
+        self.bias_std = float(bias_std)
+        self.slice_square = bool(slice_square and self.n_out < self.n_in)
+
+    def _new_diagonals(self) -> nn.Parameter:
+        return nn.Parameter(torch.empty(_n_diagonals(self.n_in, self.n_out, self.slice_square)))
+
+    @torch.no_grad()
+    def _reset_diagonals_and_bias(self, generator: torch.Generator | None) -> None:
+        self.weight.normal_(0.0, math.sqrt(2.0 / self.n_in), generator=generator)
+        if self.bias is not None:
+            self.bias.normal_(0.0, self.bias_std, generator=generator) if self.bias_std > 0 else self.bias.zero_()
+
+    def used_diagonals(self) -> torch.Tensor:
+        """The ``n_in + n_out - 1`` diagonals that define the output (all of ``weight`` unless sliced)."""
+        return self.weight[: self.n_in + self.n_out - 1]
+
+    def effective_bias(self) -> torch.Tensor:
+        return self.weight.new_zeros(self.n_out) if self.bias is None else self.bias
+
+    def extra_repr(self) -> str:
+        return (f"n_in={self.n_in}, n_out={self.n_out}, bias={self.bias is not None}"
+                + (", slice_square=True" if self.slice_square else ""))
+
+
+class Toeplitz(_ToeplitzBase):
     """General Toeplitz layer ``y = T x + b``.
 
     Parameters: ``n_in + n_out - 1`` (Toeplitz) ``+ n_out`` (bias); for a
@@ -65,24 +97,13 @@ class Toeplitz(nn.Module):
 
     def __init__(self, n_in: int, n_out: int | None = None, bias: bool = True, *, bias_std: float = 1e-2,
                  slice_square: bool = False):
-        super().__init__()
-        self.n_in = int(n_in)
-        self.n_out = self.n_in if n_out is None else int(n_out)
-        self.bias_std = float(bias_std)
-        self.slice_square = bool(slice_square and self.n_out < self.n_in)
-        self.weight = nn.Parameter(torch.empty(_n_diagonals(self.n_in, self.n_out, self.slice_square)))
+        super().__init__(n_in, n_out, bias_std, slice_square)
+        self.weight = self._new_diagonals()
         self.bias = nn.Parameter(torch.empty(self.n_out)) if bias else None
         self.reset_parameters()
 
-    @torch.no_grad()
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        self.weight.normal_(0.0, math.sqrt(2.0 / self.n_in), generator=generator)
-        if self.bias is not None:
-            self.bias.normal_(0.0, self.bias_std, generator=generator) if self.bias_std > 0 else self.bias.zero_()
-
-    def used_diagonals(self) -> torch.Tensor:
-        """The ``n_in + n_out - 1`` diagonals that define the output (all of ``weight`` unless sliced)."""
-        return self.weight[: self.n_in + self.n_out - 1]
+        self._reset_diagonals_and_bias(generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = toeplitz_matmul(x, self.used_diagonals(), self.n_in, self.n_out)
@@ -91,15 +112,8 @@ class Toeplitz(nn.Module):
     def dense_matrix(self) -> torch.Tensor:
         return toeplitz_matrix(self.used_diagonals(), self.n_in, self.n_out)
 
-    def effective_bias(self) -> torch.Tensor:
-        return self.weight.new_zeros(self.n_out) if self.bias is None else self.bias
 
-    def extra_repr(self) -> str:
-        return (f"n_in={self.n_in}, n_out={self.n_out}, bias={self.bias is not None}"
-                + (", slice_square=True" if self.slice_square else ""))
-
-
-class DiagonalToeplitz(nn.Module):
+class DiagonalToeplitz(_ToeplitzBase):
     """DTNN block ``y = D T x + b``: a DC layer whose circulant is replaced by
     a Toeplitz matrix (thesis Section 4.5.1, "DTNNs").
 
@@ -114,26 +128,16 @@ class DiagonalToeplitz(nn.Module):
 
     def __init__(self, n_in: int, n_out: int | None = None, bias: bool = True, *, bias_std: float = 1e-2,
                  slice_square: bool = False):
-        super().__init__()
-        self.n_in = int(n_in)
-        self.n_out = self.n_in if n_out is None else int(n_out)
-        self.bias_std = float(bias_std)
-        self.slice_square = bool(slice_square and self.n_out < self.n_in)
+        super().__init__(n_in, n_out, bias_std, slice_square)
         self.diag = nn.Parameter(torch.empty(self.n_out))
-        self.weight = nn.Parameter(torch.empty(_n_diagonals(self.n_in, self.n_out, self.slice_square)))
+        self.weight = self._new_diagonals()
         self.bias = nn.Parameter(torch.empty(self.n_out)) if bias else None
         self.reset_parameters()
 
     @torch.no_grad()
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         self.diag.copy_(torch.randint(0, 2, (self.n_out,), generator=generator).float() * 2 - 1)
-        self.weight.normal_(0.0, math.sqrt(2.0 / self.n_in), generator=generator)
-        if self.bias is not None:
-            self.bias.normal_(0.0, self.bias_std, generator=generator) if self.bias_std > 0 else self.bias.zero_()
-
-    def used_diagonals(self) -> torch.Tensor:
-        """The ``n_in + n_out - 1`` diagonals that define the output (all of ``weight`` unless sliced)."""
-        return self.weight[: self.n_in + self.n_out - 1]
+        self._reset_diagonals_and_bias(generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = toeplitz_matmul(x, self.used_diagonals(), self.n_in, self.n_out)
@@ -143,10 +147,3 @@ class DiagonalToeplitz(nn.Module):
 
     def dense_matrix(self) -> torch.Tensor:
         return self.diag[:, None] * toeplitz_matrix(self.used_diagonals(), self.n_in, self.n_out)
-
-    def effective_bias(self) -> torch.Tensor:
-        return self.weight.new_zeros(self.n_out) if self.bias is None else self.bias
-
-    def extra_repr(self) -> str:
-        return (f"n_in={self.n_in}, n_out={self.n_out}, bias={self.bias is not None}"
-                + (", slice_square=True" if self.slice_square else ""))
