@@ -112,22 +112,21 @@ def run(ctx) -> None:
             row = ch4_runs.row_label(item, c["labels"])
             th = printed.get(row)
             if th is not None and isinstance(th.value, float):
+                cmp = compare(c["thesis"], th.value, printed_unit(th.unit))
                 # compared with the thesis's printed count, in its unit (K or M); the printed numbers are
                 # truncated or rounded to their last digit, so one step of that digit is the tolerance
                 step = 0.1 if th.value % 1 else 1.0
                 cells.append({"row": row, "column": f"{COUNT_COLUMN[item]} {PAPER_COLUMN}",
-                              "value": c["thesis"] / printed_unit(th.unit), "exact_count": c["thesis"],
+                              "value": cmp["in_unit"], "exact_count": c["thesis"],
                               "compare_with": COUNT_COLUMN[item], "scale_independent": True,
                               "tolerance": {"abs": step}})
-            else:
-                cells.append({"row": row, "column": f"{COUNT_COLUMN[item]} {EXACT_COLUMN}", "value": c["thesis"],
-                              "tolerance": {"abs": 0}})
-            if th is not None and isinstance(th.value, float):
-                cmp = compare(c["thesis"], th.value, printed_unit(th.unit))
                 how = ("truncates" if cmp["truncates_to_printed"] else "rounds" if cmp["rounds_to_printed"]
                        else "does not truncate or round")
                 notes.append(f"{row}: {c['thesis']:,} weights at the thesis's input size {how} to the printed "
                              f"{th.value:g}{th.unit.split()[0]} (relative difference {100 * cmp['rel_diff']:+.2f}%).")
+            else:
+                cells.append({"row": row, "column": f"{COUNT_COLUMN[item]} {EXACT_COLUMN}", "value": c["thesis"],
+                              "tolerance": {"abs": 0}})
             if "inventory_reading" in c:
                 notes.append(f"{row}: INVENTORY section 8's reading (trainable batch norm + full-length DC output "
                              f"layer) gives {c['inventory_reading']:,}; trainable weights only: {c['trainable']:,}.")
