@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from ..runtime import seed_everything
+
 __all__ = [
     "set_seed", "seed_worker", "epoch_seed", "sampler_seed", "EpochShuffleSampler",
     "make_train_loader", "get_rng_state", "set_rng_state", "seed_epoch",
@@ -26,7 +28,8 @@ __all__ = [
 
 
 def set_seed(seed: int) -> None:
-    """Seed Python ``random``, NumPy's global RNG and torch (CPU and all CUDA devices).
+    """Seed Python ``random``, NumPy's global RNG and torch (CPU and all CUDA devices)
+    via :func:`toeplitznet.runtime.seed_everything`.
 
     Parameters
     ----------
@@ -40,10 +43,7 @@ def set_seed(seed: int) -> None:
     ``torch.use_deterministic_algorithms(True)``; set the environment variable
     ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` before CUDA is initialised).
     """
-    seed = int(seed)
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)  # also seeds every CUDA device
+    seed_everything(seed)  # torch is imported by this module, so it is seeded too
 
 
 def seed_worker(worker_id: int) -> None:  # noqa: ARG001 - DataLoader signature

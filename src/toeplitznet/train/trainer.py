@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from ..runtime import device_name, resolve_device
 from .config import TrainConfig
 from .ema import ModelEMA
 from .storage import (CHECKPOINT, CHECKPOINT_PREV, DIVERGED, FINAL, METRICS, atomic_torch_save,
@@ -120,24 +121,6 @@ def _normalize_hooks(hooks: Any) -> Hooks:
             raise ValueError(f"unknown hook {unknown[0]!r}; known hooks: {names}")
         return Hooks(**hooks)
     return Hooks(**{n: getattr(hooks, n, None) for n in names})
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` -> CUDA if available else CPU; refuses CUDA when unavailable."""
-    if isinstance(device, torch.device):
-        return device
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device={device!r} requested but CUDA is not available")
-    return dev
-
-
-def _device_name(dev: torch.device) -> str:
-    if dev.type == "cuda":
-        return torch.cuda.get_device_name(dev.index if dev.index is not None else torch.cuda.current_device())
-    return platform.processor() or platform.machine() or "cpu"
 
 
 def _to(obj: Any, device: torch.device) -> Any:
@@ -358,7 +341,7 @@ class Trainer:
             raise ValueError(f"resume must be one of {RESUME_MODES}, got {resume!r}")
         self.resume = resume
         cfg = self.config
-        self.device = resolve_device(cfg.device)
+        self.device = resolve_device(cfg.device, who="Trainer (TrainConfig)")
         if cfg.deterministic:
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
             torch.use_deterministic_algorithms(True, warn_only=True)
@@ -562,8 +545,8 @@ class Trainer:
 
         metrics = self._metrics("finished")
         metrics["timing"]["session_wall_s"] = time.perf_counter() - session_t0
-        atomic_write_json(metrics, self.out_dir / METRICS)
-        atomic_write_json(metrics, final_path)
+        atomic_write_json(self.out_dir / METRICS, metrics, sort_keys=True)
+        atomic_write_json(final_path, metrics, sort_keys=True)
         metrics = read_json(final_path)  # return exactly what a re-run returns
         with contextlib.suppress(FileNotFoundError):
             (self.out_dir / CHECKPOINT_PREV).unlink()
@@ -695,7 +678,7 @@ class Trainer:
         self.history.append(record)
         self.epoch = epoch + 1
         self._save_checkpoint()
-        atomic_write_json(self._metrics("running"), self.out_dir / METRICS)
+        atomic_write_json(self.out_dir / METRICS, self._metrics("running"), sort_keys=True)
         self._log_epoch(record)
         if self.hooks.on_epoch_end is not None:
             self.hooks.on_epoch_end(self, record)
@@ -717,11 +700,11 @@ class Trainer:
         info = {"what": what, "value": repr(value), "step": self.global_step + 1, "epoch": epoch + 1,
                 "lr": lr, "last_checkpoint_epoch": self.epoch, "run_hash": self.run_hash,
                 "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        atomic_write_json(info, marker)
+        atomic_write_json(marker, info, sort_keys=True)
         try:
             m = self._metrics("diverged")
             m["diverged"] = info
-            atomic_write_json(m, self.out_dir / METRICS)
+            atomic_write_json(self.out_dir / METRICS, m, sort_keys=True)
         except Exception:  # pragma: no cover - never mask the divergence itself
             log.exception("could not write metrics after divergence")
         err = TrainingDivergedError(self.global_step + 1, epoch + 1, lr, value, what, marker, self.epoch)
@@ -761,7 +744,7 @@ class Trainer:
             "n_params": self.n_params,
             "n_trainable_params": self.n_trainable,
             "device": str(self.device),
-            "device_name": _device_name(self.device),
+            "device_name": device_name(self.device, threads=False),
             "final_train": self.history[-1]["train"] if self.history else {},
             "final_eval": final_eval,
             "best_eval": best,
@@ -778,7 +761,7 @@ class Trainer:
                        "wall_time_s": self.timing["train_s"] + self.timing["eval_s"] + self.timing["checkpoint_s"],
                        "samples_per_s": samples / self.timing["train_s"] if self.timing["train_s"] > 0 else None},
             "run": {"log": self.run_log, "torch": torch.__version__, "numpy": np.__version__,
-                    "python": platform.python_version()},
+                    "python": platform.python_version(), "torch_threads": torch.get_num_threads()},
         }
         if evals and "eval_raw" in evals[-1]:
             m["final_eval_raw"] = evals[-1]["eval_raw"]

@@ -1,0 +1,215 @@
+"""The one file-I/O layer: atomic writes, JSON conversion and hashing.
+
+Atomic writes go to a temporary file in the destination folder, are fsynced, then moved onto the
+destination with :func:`os.replace`: a reader sees either the old file or the complete new one, and a
+failed writer leaves the old file untouched and no temporary file behind.
+
+JSON policy (one for study results, training metrics, sidecars and manifests alike): JSON has no NaN or
+infinity, so :func:`to_jsonable` turns NaN, ``inf`` and ``-inf`` into ``null``. A null value is a missing
+number: renderers show no number for it (a table cell with status ``n/a``). A diverged run is recognised
+by its ``status`` / ``diverged`` fields, not by a non-finite value. numpy and torch scalars and arrays,
+tuples, sets and paths become plain JSON types.
+
+This module imports neither torch nor TensorFlow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "atomic_path", "atomic_write_bytes", "atomic_write_text", "atomic_write_json", "fsync_dir",
+    "to_jsonable", "canonical_json", "dump_json", "read_json",
+    "sha256_bytes", "sha256_text", "sha256_file", "describe_file", "BIG_FILE_BYTES",
+]
+
+_CHUNK = 1 << 20
+#: Files at least this large are hashed once and the digest cached by (path, size, mtime_ns).
+BIG_FILE_BYTES = 64 << 20
+
+
+# --------------------------------------------------------------------------- atomic writes
+def fsync_dir(path: str | os.PathLike) -> None:
+    """fsync a folder so that a rename inside it survives a crash (best effort)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _fsync_file(path: str | os.PathLike) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike, *, suffix: str = ".tmp", fsync: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; when the block succeeds, move it onto ``path``.
+
+    The temporary file (``.<name>.<random><suffix>``, mode 0666 minus the umask) exists when the block
+    starts; the block writes it by any means. With ``fsync`` the file and then the folder are synced
+    around the rename. On any exception the temporary file is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; results are shared like any file
+    finally:
+        os.close(fd)
+    try:
+        yield Path(tmp)
+        if fsync:
+            _fsync_file(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    if fsync:
+        fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, fsync: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_path`)."""
+    with atomic_path(path, fsync=fsync) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, *, fsync: bool = True) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"), fsync=fsync)
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any, *, indent: int = 2, sort_keys: bool = False,
+                      fsync: bool = True) -> None:
+    """Write ``obj`` as JSON (converted by :func:`to_jsonable`, NaN/inf as null) to ``path`` atomically."""
+    atomic_write_text(path, dump_json(obj, indent=indent, sort_keys=sort_keys), fsync=fsync)
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """Parse a JSON file."""
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+# --------------------------------------------------------------------------- JSON
+def to_jsonable(obj: Any) -> Any:
+    """Plain JSON types for ``obj``; NaN and ±inf become ``None`` (the module's single NaN policy).
+
+    Mappings (keys as ``str``), sequences, sets (sorted when possible), paths, numpy/torch scalars and
+    arrays are converted recursively; anything else becomes ``str(obj)``.
+    """
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if hasattr(obj, "tolist") and callable(obj.tolist):  # numpy arrays and scalars, torch tensors
+        return to_jsonable(obj.tolist())
+    if hasattr(obj, "item") and callable(obj.item):
+        return to_jsonable(obj.item())
+    if isinstance(obj, (set, frozenset)):
+        items = [to_jsonable(v) for v in obj]
+        try:
+            return sorted(items)
+        except TypeError:
+            return sorted(items, key=canonical_json)
+    if isinstance(obj, (bytes, bytearray)):
+        return obj.hex()
+    if isinstance(obj, Iterable):
+        return [to_jsonable(v) for v in obj]
+    return str(obj)
+
+
+def canonical_json(obj: Any) -> str:
+    """Deterministic JSON text (sorted keys, no whitespace, ASCII) of ``obj``; what hashes are taken of."""
+    return json.dumps(to_jsonable(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                      allow_nan=False)
+
+
+def dump_json(obj: Any, *, indent: int = 2, sort_keys: bool = False) -> str:
+    """Indented JSON text of ``obj`` with a final newline (the format of every written JSON file)."""
+    return json.dumps(to_jsonable(obj), indent=indent, sort_keys=sort_keys, ensure_ascii=False,
+                      allow_nan=False) + "\n"
+
+
+# --------------------------------------------------------------------------- hashing
+def sha256_bytes(data: bytes) -> str:
+    """Hex sha256 of bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    """Hex sha256 of UTF-8 text."""
+    return sha256_bytes(text.encode("utf-8"))
+
+
+def _sha256_file_uncached(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(_CHUNK), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _cache_file() -> Path:
+    return Path(os.environ.get("TOEPLITZNET_HASH_CACHE", ".snakemake/toeplitznet-hash-cache.json"))
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """sha256 of a file; files of ``BIG_FILE_BYTES`` or more are cached by (path, size, mtime_ns).
+
+    The cache is the JSON file named by ``$TOEPLITZNET_HASH_CACHE`` (default
+    ``.snakemake/toeplitznet-hash-cache.json``); an unreadable or unwritable cache is ignored.
+    """
+    path = Path(path)
+    st = path.stat()
+    if st.st_size < BIG_FILE_BYTES:
+        return _sha256_file_uncached(path)
+    key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    cache_path = _cache_file()
+    try:
+        cache = json.loads(cache_path.read_text())
+    except (OSError, ValueError):
+        cache = {}
+    if not isinstance(cache, dict):
+        cache = {}
+    if key in cache:
+        return cache[key]
+    digest = _sha256_file_uncached(path)
+    cache[key] = digest
+    with contextlib.suppress(OSError):
+        atomic_write_json(cache_path, cache)
+    return digest
+
+
+def describe_file(path: str | os.PathLike) -> dict[str, Any]:
+    """``{"path", "sha256", "bytes"}`` of a file, or of every file under a folder (listing hash)."""
+    path = Path(path)
+    if path.is_dir():
+        entries = sorted(p for p in path.rglob("*") if p.is_file())
+        listing = "\n".join(f"{p.relative_to(path)} {sha256_file(p)}" for p in entries)
+        return {"path": str(path), "sha256": sha256_text(listing), "bytes": sum(p.stat().st_size for p in entries),
+                "kind": "directory", "files": len(entries)}
+    return {"path": str(path), "sha256": sha256_file(path), "bytes": path.stat().st_size}

@@ -1,0 +1,219 @@
+"""Tests of toeplitznet.io (atomic writes, JSON policy, hashing) and toeplitznet.runtime."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from toeplitznet import io as tio
+from toeplitznet import runtime
+
+SRC_DIR = Path(__file__).resolve().parents[1] / "src"
+
+
+# ----------------------------------------------------------------------------- atomic writes
+def test_failed_writer_leaves_old_file_and_no_temp(tmp_path):
+    target = tmp_path / "r.json"
+    tio.atomic_write_json(target, {"v": 1})
+    with pytest.raises(RuntimeError, match="crash"):
+        with tio.atomic_path(target) as tmp:
+            assert tmp.parent == tmp_path and tmp.exists()
+            with open(tmp, "w") as fh:
+                fh.write('{"v": 2, "trunc')
+            raise RuntimeError("crash mid-way")
+    assert json.loads(target.read_text()) == {"v": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
+
+
+def test_failure_before_rename_leaves_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "r.txt"
+    target.write_text("old")
+
+    def broken_fsync(path):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(tio, "_fsync_file", broken_fsync)
+    with pytest.raises(OSError, match="simulated"):
+        tio.atomic_write_text(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.txt"]
+
+
+def test_successful_writes_replace_and_leave_nothing_else(tmp_path):
+    target = tmp_path / "sub" / "f.bin"  # missing folder is created
+    tio.atomic_write_bytes(target, b"one")
+    tio.atomic_write_bytes(target, b"two")
+    tio.atomic_write_text(tmp_path / "t.txt", "héllo")
+    assert target.read_bytes() == b"two"
+    assert (tmp_path / "t.txt").read_bytes() == "héllo".encode("utf-8")
+    assert [p.name for p in target.parent.iterdir()] == ["f.bin"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
+
+
+def test_one_atomic_write_json_path_first_everywhere(tmp_path):
+    from toeplitznet.report import provenance
+    from toeplitznet.train import atomic_write_json as train_write
+    from toeplitznet.train import storage
+
+    assert provenance.atomic_write_json is tio.atomic_write_json
+    assert storage.atomic_write_json is tio.atomic_write_json and train_write is tio.atomic_write_json
+    assert provenance.to_jsonable is tio.to_jsonable and storage.to_jsonable is tio.to_jsonable
+    with pytest.raises(TypeError):
+        tio.atomic_write_json({"a": 1}, tmp_path / "x.json")  # the old (obj, path) order fails loudly
+    tio.atomic_write_json(tmp_path / "x.json", {"b": 1, "a": 2})
+    assert (tmp_path / "x.json").read_text() == '{\n  "b": 1,\n  "a": 2\n}\n'
+    tio.atomic_write_json(tmp_path / "y.json", {"b": 1, "a": 2}, indent=1, sort_keys=True)
+    assert (tmp_path / "y.json").read_text() == '{\n "a": 2,\n "b": 1\n}\n'
+
+
+def test_atomic_torch_save_goes_through_atomic_path(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    from toeplitznet.train import storage
+
+    path, prev = tmp_path / "c.pt", tmp_path / "c_prev.pt"
+    storage.atomic_torch_save({"e": 1}, path, prev=prev)
+    storage.atomic_torch_save({"e": 2}, path, prev=prev)
+    assert torch.load(path, weights_only=True) == {"e": 2}
+    assert torch.load(prev, weights_only=True) == {"e": 1}
+    used = []
+    real = tio.atomic_path
+    monkeypatch.setattr(storage, "atomic_path", lambda p, **kw: used.append(p) or real(p, **kw))
+    storage.atomic_torch_save({"e": 3}, path)
+    assert used == [path] and torch.load(path, weights_only=True) == {"e": 3}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.pt", "c_prev.pt"]
+
+
+# ----------------------------------------------------------------------------- JSON policy
+def test_nan_and_inf_become_null():
+    obj = {"nan": float("nan"), "inf": math.inf, "-inf": -math.inf, "ok": 1.5,
+           "nested": [np.nan, {"x": np.float32("inf")}], "arr": np.array([1.0, np.nan])}
+    assert tio.to_jsonable(obj) == {"nan": None, "inf": None, "-inf": None, "ok": 1.5,
+                                    "nested": [None, {"x": None}], "arr": [1.0, None]}
+    text = tio.dump_json(obj)
+    assert "NaN" not in text and "Infinity" not in text and ': "nan"' not in text and ': "inf"' not in text
+    assert json.loads(text)["nested"] == [None, {"x": None}]
+    assert tio.canonical_json([math.nan]) == "[null]"
+
+
+def test_file_written_with_nan_reads_back_null(tmp_path):
+    tio.atomic_write_json(tmp_path / "m.json", {"loss": float("nan"), "status": "diverged"})
+    assert json.loads((tmp_path / "m.json").read_text()) == {"loss": None, "status": "diverged"}
+
+
+def test_numpy_and_torch_values_converted():
+    out = tio.to_jsonable({"f32": np.float32(1.5), "i64": np.int64(7), "b": np.bool_(True),
+                           "arr": np.arange(3), "tup": (1, 2), "path": Path("/a/b"), 3: "int key",
+                           "set": {3, 1, 2}})
+    assert out == {"f32": 1.5, "i64": 7, "b": True, "arr": [0, 1, 2], "tup": [1, 2], "path": "/a/b",
+                   "3": "int key", "set": [1, 2, 3]}
+    assert type(out["i64"]) is int and type(out["b"]) is bool and type(out["f32"]) is float
+    torch = pytest.importorskip("torch")
+    t = tio.to_jsonable({"s": torch.tensor(2.5), "i": torch.tensor(3), "v": torch.tensor([1.0, float("nan")]),
+                         "bad": torch.tensor(float("inf"))})
+    assert t == {"s": 2.5, "i": 3, "v": [1.0, None], "bad": None}
+    json.dumps(t, allow_nan=False)
+
+
+def test_canonical_json_is_stable():
+    a = {"b": [1, {"y": 2, "x": 1}], "a": 1.0, "c": "é"}
+    b = {"c": "é", "a": 1.0, "b": [1, {"x": 1, "y": 2}]}
+    assert tio.canonical_json(a) == tio.canonical_json(b) == '{"a":1.0,"b":[1,{"x":1,"y":2}],"c":"\\u00e9"}'
+    assert tio.sha256_text(tio.canonical_json(a)) == hashlib.sha256(tio.canonical_json(b).encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- hashing
+def test_sha256_file_matches_hashlib(tmp_path):
+    f = tmp_path / "f.bin"
+    data = os.urandom(3 * (1 << 20) + 17)  # several read chunks
+    f.write_bytes(data)
+    assert tio.sha256_file(f) == hashlib.sha256(data).hexdigest()
+    assert tio.sha256_bytes(data) == hashlib.sha256(data).hexdigest()
+    d = tio.describe_file(f)
+    assert d == {"path": str(f), "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+def test_big_file_hash_cached_by_mtime(tmp_path, monkeypatch):
+    monkeypatch.setattr(tio, "BIG_FILE_BYTES", 10)
+    cache = tmp_path / "cache.json"
+    monkeypatch.setenv("TOEPLITZNET_HASH_CACHE", str(cache))
+    f = tmp_path / "big.bin"
+    f.write_bytes(b"x" * 100)
+    os.utime(f, ns=(1_000_000_000, 1_000_000_000))
+    assert tio.sha256_file(f) == hashlib.sha256(b"x" * 100).hexdigest()
+    assert list(json.loads(cache.read_text()).values()) == [hashlib.sha256(b"x" * 100).hexdigest()]
+    calls = []
+    monkeypatch.setattr(tio, "_sha256_file_uncached", lambda p: calls.append(p) or "recomputed")
+    assert tio.sha256_file(f) == hashlib.sha256(b"x" * 100).hexdigest() and not calls  # from the cache
+    os.utime(f, ns=(2_000_000_000, 2_000_000_000))  # same size, new mtime: the entry no longer applies
+    assert tio.sha256_file(f) == "recomputed" and len(calls) == 1
+    small = tmp_path / "small.bin"
+    small.write_bytes(b"abc")  # under the threshold: never cached
+    assert tio.sha256_file(small) == "recomputed" and len(calls) == 2
+    assert not any("small.bin" in k for k in json.loads(cache.read_text()))
+
+
+# ----------------------------------------------------------------------------- runtime
+def test_io_runtime_provenance_do_not_import_torch():
+    code = ("import sys, toeplitznet.io, toeplitznet.runtime, toeplitznet.report.provenance as P\n"
+            "d = toeplitznet.runtime.device_description(); assert d['cpu'] and 'torch_threads' not in d\n"
+            "toeplitznet.runtime.seed_everything(3)\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'tensorflow')]\n"
+            "assert not bad, bad\n")
+    env = dict(os.environ, PYTHONPATH=str(SRC_DIR))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_resolve_device_cuda_absent_raises_clearly():
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is visible")
+    with pytest.raises(RuntimeError, match=r"study table_5_1: config key device='cuda'.*no CUDA device"):
+        runtime.resolve_device("cuda", who="study table_5_1")
+    with pytest.raises(RuntimeError, match="device='cuda:0'"):
+        runtime.resolve_device("cuda:0")
+    assert runtime.resolve_device("auto") == torch.device("cpu")
+    with pytest.raises(ValueError, match="device='gpu'"):
+        runtime.resolve_device("gpu", who="x")
+
+
+def test_resolve_device_sets_threads_and_names_the_cpu():
+    torch = pytest.importorskip("torch")
+    old = torch.get_num_threads()
+    try:
+        dev = runtime.resolve_device("cpu", threads=1)
+        assert dev == torch.device("cpu") and torch.get_num_threads() == 1
+        assert runtime.device_name(dev) == f"CPU: {runtime.cpu_name()} (1 torch threads)"
+        assert runtime.device_name(dev, threads=False) == f"CPU: {runtime.cpu_name()}"
+        assert runtime.device_description()["torch_threads"] == 1
+    finally:
+        torch.set_num_threads(old)
+
+
+def test_seed_everything_reproduces_every_rng():
+    torch = pytest.importorskip("torch")
+
+    def draw():
+        return torch.rand(5).tolist(), np.random.rand(3).tolist(), random.random()
+
+    assert runtime.seed_everything(np.int64(42)) == 42
+    first = draw()
+    runtime.seed_everything(42)
+    assert draw() == first
+    runtime.seed_everything(43)
+    assert draw() != first
+    from toeplitznet.train import set_seed
+
+    set_seed(42)  # the trainer's seeding goes through runtime
+    assert draw() == first
