@@ -23,6 +23,7 @@ import torch
 from toeplitznet.data import datasets as ds
 from toeplitznet.data import download as dl
 from toeplitznet.data import registry as reg
+from toeplitznet.data import verification
 from toeplitznet.data import youtube8m as yt
 from toeplitznet.data.download import ChecksumError, DatasetUnavailableError, LayoutError
 
@@ -75,12 +76,12 @@ def spec_for(folder: Path, name: str = "tiny", urls: bool = True, corrupt: str |
 @pytest.fixture(autouse=True)
 def _no_fsync(monkeypatch):
     """fsync dominates the run time on a busy disk; tests asking for ``with_fsync`` keep it."""
-    monkeypatch.setattr(dl, "FSYNC", False)
+    monkeypatch.setattr(verification, "FSYNC", False)
 
 
 @pytest.fixture
 def with_fsync(monkeypatch):
-    monkeypatch.setattr(dl, "FSYNC", True)
+    monkeypatch.setattr(verification, "FSYNC", True)
 
 
 @pytest.fixture

@@ -5,6 +5,9 @@ Acquisition (:mod:`toeplitznet.data.download`)
     system folder -> HTTP download with atomic rename) and writes ``MANIFEST.json``;
     :func:`verify` re-checks a folder; :class:`DatasetUnavailableError` / :class:`ChecksumError`
     / :class:`LayoutError` explain failures.  CLI: ``python -m toeplitznet.data.download``.
+    Its parts: :mod:`~toeplitznet.data.engine` (per-file order), :mod:`~toeplitznet.data.mirrors`,
+    :mod:`~toeplitznet.data.transport` (URLs), :mod:`~toeplitznet.data.verification` (checksums,
+    manifest), :mod:`~toeplitznet.data.errors` (messages), :mod:`~toeplitznet.data.imagenet`.
 
 Registry (:mod:`toeplitznet.data.registry`)
     :data:`DATASETS` of :class:`DatasetSpec` / :class:`FileSpec` / :class:`Checksum` records
@@ -28,20 +31,20 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    # download
+    # acquisition
     "fetch": "download",
     "verify": "download",
-    "verify_file": "download",
-    "hash_file": "download",
-    "read_manifest": "download",
-    "check_imagenet_layout": "download",
-    "DataError": "download",
-    "DatasetUnavailableError": "download",
-    "ChecksumError": "download",
-    "LayoutError": "download",
-    "FetchResult": "download",
-    "FileRecord": "download",
-    "MANIFEST_NAME": "download",
+    "verify_file": "verification",
+    "hash_file": "verification",
+    "read_manifest": "verification",
+    "check_imagenet_layout": "imagenet",
+    "DataError": "errors",
+    "DatasetUnavailableError": "errors",
+    "ChecksumError": "errors",
+    "LayoutError": "errors",
+    "FetchResult": "engine",
+    "FileRecord": "verification",
+    "MANIFEST_NAME": "verification",
     # registry
     "Checksum": "registry",
     "FileSpec": "registry",

@@ -35,7 +35,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from .errors import not_downloaded
 from .registry import FASHION_MNIST_SYSTEM_DIR
+from .verification import read_manifest
 
 __all__ = [
     "DataFormatError",
@@ -339,9 +341,7 @@ def _mnist_arrays(name: str, folder: Path, split: str) -> tuple[np.ndarray, np.n
             if raw.is_file():
                 p = raw
             else:
-                raise FileNotFoundError(
-                    f"{name}: {p} not found; run `python -m toeplitznet.data.download {name} --root {folder}` first"
-                )
+                raise not_downloaded(name, f"{p} not found", folder)
         paths.append(p)
     return _mnist_cached(_file_key(paths[0]), _file_key(paths[1]))
 
@@ -451,10 +451,7 @@ def _cifar_arrays(variant: str, folder: Path, split: str, label_mode: str) -> tu
         first = extracted / CIFAR_MEMBERS[variant][split][0]
         key = (str(extracted.resolve()),) + (_file_key(first)[1:] if first.exists() else (0, 0))
         return _cifar_cached(key, variant, split, label_key, False)
-    raise FileNotFoundError(
-        f"{variant}: neither {tar} nor {extracted}/ found; run "
-        f"`python -m toeplitznet.data.download {variant} --root {folder}` first"
-    )
+    raise not_downloaded(variant, f"neither {tar} nor {extracted}/ found", folder)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -623,7 +620,6 @@ def imagenet_folder(root_or_source: str | os.PathLike, split: str, transform=Non
     ``root_or_source`` is either the user's ILSVRC2012 folder or the ``root`` where
     :func:`toeplitznet.data.download.fetch` wrote the ImageNet manifest (its ``source_dir`` is used).
     """
-    from .download import read_manifest  # local import: keeps the loaders import-light
 
     base = Path(root_or_source)
     manifest = read_manifest(base)

@@ -12,7 +12,8 @@ import logging
 import sys
 from pathlib import Path
 
-from ..report.provenance import Provenance, atomic_write_json
+from ..io import atomic_write_json
+from ..report.provenance import Provenance
 
 log = logging.getLogger("toeplitznet.data")
 
@@ -20,7 +21,8 @@ log = logging.getLogger("toeplitznet.data")
 def run_download_rule(smk) -> None:
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, force=True,
                         format="%(asctime)s %(levelname)s %(message)s")
-    from .download import DataError, fetch
+    from .download import fetch
+    from .errors import DataError, imagenet_root_unset
 
     p = smk.params
     manifest = Path(smk.output.manifest)
@@ -29,9 +31,7 @@ def run_download_rule(smk) -> None:
     try:
         if p.dataset == "imagenet":
             if not p.imagenet_root:
-                raise DataError("imagenet: config key data.imagenet_root is not set; ImageNet cannot be "
-                                "downloaded (licence). Point data.imagenet_root at an ILSVRC2012 folder with "
-                                "train/ and val/ (one sub-folder per class).")
+                raise imagenet_root_unset()
             fetch("imagenet", root, source_dir=p.imagenet_root, **kw)
         elif p.dataset == "youtube8m":
             yt = p.youtube8m

@@ -23,18 +23,28 @@ What is verified: every shard against the md5 the plan gives for it.  The plan i
 published checksum; :func:`toeplitznet.data.download.fetch` records its sha256 in the manifest.
 Without a plan (offline), :func:`shard_plan` can still *list* the shard URLs, derived from the
 naming scheme above; those derived names are not verified to exist and carry no checksum.
+
+:func:`fetch_plan` is the download handler of kind ``"plan"``: it finds the plan (given path,
+``root``, mirrors) or downloads it, then fetches the selected shards like any registry file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import string
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable, Mapping
 
+from ..io import atomic_write_bytes, sha256_bytes
+from . import errors, verification
+from .engine import FetchContext, FetchResult, fetch_files
+from .errors import Failure
 from .registry import Checksum, FileSpec
+from .transport import NETWORK_ERRORS, read_url
 
 __all__ = [
     "SHARD_ALPHABET",
@@ -49,6 +59,9 @@ __all__ = [
     "derived_remote_names",
     "shard_plan",
     "plan_file_specs",
+    "PlanOptions",
+    "find_plan",
+    "fetch_plan",
 ]
 
 #: The 62 characters of a shard id, in the order that defines the four-digit local index.
@@ -259,3 +272,97 @@ def plan_file_specs(entries: Iterable[ShardEntry], partition: "str | Partition")
             )
         )
     return specs
+
+
+# ---------------------------------------------------------------------------------------------
+# download handler (kind "plan")
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Options of kind ``"plan"``: ``partition``, ``shard`` (``X,Y``) or ``fraction``, download
+    ``region`` and ``plan_path`` (an official plan JSON); use one ``root`` per partition."""
+
+    partition: str = "2/video/train"
+    shard: tuple[int, int] | str | None = None
+    fraction: float | None = None
+    region: str = "us"
+    plan_path: str | os.PathLike | None = None
+
+
+def _plan_candidates(part: Partition, root: Path, plan_path, dirs: Iterable[tuple[Path, str]] = ()
+                     ) -> list[tuple[Path, str]]:
+    candidates = [(Path(plan_path), "given")] if plan_path is not None else []
+    candidates.append((Path(root) / part.plan_filename, "present"))
+    return candidates + [(d / part.plan_filename, kind) for d, kind in dirs]
+
+
+def find_plan(partition: "str | Partition", root: str | os.PathLike, plan_path=None) -> bytes | None:
+    """The raw plan at ``plan_path`` or saved in ``root``, or ``None`` (not validated)."""
+    part = Partition.parse(partition)
+    for p, _kind in _plan_candidates(part, Path(root), plan_path):
+        if p.is_file():
+            return p.read_bytes()
+    return None
+
+
+def _obtain_plan(ctx: FetchContext, part: Partition, plan_path) -> tuple[bytes, str]:
+    """Find a valid plan (given path, root, mirrors) or download it; save it in ``root``."""
+    saved = ctx.root / part.plan_filename
+    tried: list[str] = []
+    for p, kind in _plan_candidates(part, ctx.root, plan_path, ctx.dirs):
+        if not p.is_file():
+            tried.append(f"{p}: absent")
+            continue
+        data = p.read_bytes()
+        try:
+            parse_plan(data)
+        except ValueError as exc:
+            tried.append(f"{p}: invalid plan ({exc})")
+            continue
+        if kind != "present":
+            atomic_write_bytes(saved, data, fsync=verification.FSYNC)
+        return data, str(p)
+    if ctx.allow_download:
+        try:
+            data = read_url(part.plan_url, ctx.timeout)
+            parse_plan(data)
+            atomic_write_bytes(saved, data, fsync=verification.FSYNC)
+            return data, part.plan_url
+        except ValueError as exc:
+            tried.append(f"{part.plan_url}: invalid plan ({exc})")
+        except NETWORK_ERRORS as exc:
+            tried.append(f"{part.plan_url}: {type(exc).__name__}: {exc}")
+    else:
+        tried.append(f"{part.plan_url}: {errors.DOWNLOADS_DISABLED}")
+    raise errors.unavailable(
+        ctx.spec, ctx.root, [Failure(part.plan_filename, tried, [part.plan_url])], ctx.allow_download,
+        cli_args=f" --partition {part.path}",
+        extra=f"  (the plan lists the shards of partition {part.path} and their md5 checksums; without it "
+        "nothing can be verified)",
+    )
+
+
+def fetch_plan(ctx: FetchContext, options: PlanOptions) -> FetchResult:
+    """Handler of kind ``"plan"``: the plan, then the shards it selects, verified by its md5s."""
+    part = Partition.parse(options.partition)
+    plan_bytes, plan_origin = _obtain_plan(ctx, part, options.plan_path)
+    sid, n = _resolve_shard(options.shard, options.fraction)
+    entries = shard_plan(part, plan=plan_bytes, shard=(sid, n), region=options.region)
+    files = plan_file_specs(entries, part)
+    if not files:
+        raise errors.empty_shard(ctx.spec, ctx.root, part.path, (sid, n), part.plan_url)
+    extra = {
+        "partition": part.path,
+        "shard": [sid, n],
+        "region": options.region,
+        "plan": {
+            "file": part.plan_filename,
+            "url": part.plan_url,
+            "origin": plan_origin,
+            "sha256": sha256_bytes(plan_bytes),
+            "num_files": len(parse_plan(plan_bytes)),
+        },
+    }
+    return fetch_files(ctx, files, extra_manifest=extra, cli_args=f" --partition {part.path} --shard {sid},{n}")
