@@ -2,12 +2,13 @@
 
 Subcommands::
 
+    toeplitznet items [--json]                                    every thesis item: chapter, targets, status
     toeplitznet run STUDY [--configfile F] [--set key=value ...] [--out-dir D] [--input name=path ...]
-    toeplitznet plot STUDY --input result=PATH [--out-dir D]      draw a study's figure from its result
-    toeplitznet render-table ITEM RESULT.json ... [--out-dir paper_tables] [--configfile F]
-    toeplitznet audit [--tables paper_tables] [--figures figures] [--item ITEM]
+    toeplitznet plot ITEM [--input result=PATH ...] [--out-dir D]  draw an item's figure from its result
+    toeplitznet render-table ITEM RESULT.json ... [--out-dir D] [--configfile F]
+    toeplitznet audit [--scale smoke|paper] [--configfile F] [--item ITEM ...] [--output F]
     toeplitznet check-config [--configfile F] [--set key=value ...]
-    toeplitznet studies                                             list the registered studies
+    toeplitznet studies                                           list the study jobs and their modules
 
 Config handling follows the timm idiom: YAML defaults (``config/config.yaml`` is the smoke scale),
 ``--set dotted.key=value`` overrides, and the resolved config saved beside the outputs.
@@ -16,6 +17,7 @@ Config handling follows the timm idiom: YAML defaults (``config/config.yaml`` is
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -26,58 +28,84 @@ def _common_config(ap: argparse.ArgumentParser) -> None:
                     help="override a config key (dotted path); repeatable")
 
 
+def _print_items(as_json: bool) -> int:
+    from .registry import discover, item_rows
+
+    rows = item_rows(discover())
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{'item':<12} {'chapter':<16} {'status':<20} {'config section':<22} {'test file':<40} targets")
+    for r in rows:
+        targets = " ".join(t for t in r["targets"] if t.endswith((".md", ".pdf")))
+        print(f"{r['item']:<12} {r['chapter']:<16} {r['status']:<20} {str(r['config_section'] or '-'):<22} "
+              f"{r['test']:<40} {targets}")
+    built = sum(r["status"] in ("implemented", "does not reproduce") for r in rows)
+    print(f"\n{len(rows)} items, {built} built; targets shown for scale <scale> (paper_tables/<scale>/, figures/<scale>/)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="toeplitznet", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
+
+    p_items = sub.add_parser("items", help="list every thesis item (chapter, targets, status, config section)")
+    p_items.add_argument("--json", action="store_true", help="print the list as JSON")
 
     p_run = sub.add_parser("run", help="run a study outside Snakemake (same code, same provenance)")
     p_run.add_argument("study")
     _common_config(p_run)
     p_run.add_argument("--out-dir", default=None, help="default: results/cli/<scale>/<study>")
-    p_run.add_argument("--input", action="append", default=[], metavar="NAME=PATH")
+    p_run.add_argument("--input", action="append", default=[], metavar="NAME=PATH",
+                       help="replace one of the study's inputs (default: the DAG's own paths)")
 
-    p_plot = sub.add_parser("plot", help="draw a study's figure from result files")
+    p_plot = sub.add_parser("plot", help="draw an item's figure from result files")
     p_plot.add_argument("study")
     _common_config(p_plot)
-    p_plot.add_argument("--out-dir", default="figures")
-    p_plot.add_argument("--input", action="append", default=[], metavar="NAME=PATH")
+    p_plot.add_argument("--out-dir", default=None, help="default: results/cli/<scale>/<item>")
+    p_plot.add_argument("--input", action="append", default=[], metavar="NAME=PATH",
+                        help="replace one of the figure's inputs (default: the DAG's own paths)")
 
     p_tab = sub.add_parser("render-table", help="render ours-vs-thesis table from result files")
     p_tab.add_argument("item")
     p_tab.add_argument("results", nargs="+")
-    p_tab.add_argument("--out-dir", default="paper_tables")
+    p_tab.add_argument("--out-dir", default=None, help="default: paper_tables/<scale>")
     p_tab.add_argument("--caption", default="")
     _common_config(p_tab)
 
-    p_aud = sub.add_parser("audit", help="re-hash the chain behind every rendered number")
-    p_aud.add_argument("--tables", default="paper_tables")
-    p_aud.add_argument("--figures", default="figures")
-    p_aud.add_argument("--item", action="append")
-    p_aud.add_argument("--output")
+    p_aud = sub.add_parser("audit", help="re-hash the chain behind every rendered number of one scale")
+    p_aud.add_argument("--scale", choices=["smoke", "paper"], help="default: the config's scale")
+    p_aud.add_argument("--configfile", default=None, help="default: the scale's config file")
+    p_aud.add_argument("--item", action="append", help="audit only this item (repeatable)")
+    p_aud.add_argument("--output", help="also write the report to this file")
 
     p_chk = sub.add_parser("check-config", help="validate a config file (schema + folders)")
     _common_config(p_chk)
 
-    sub.add_parser("studies", help="list registered studies")
+    sub.add_parser("studies", help="list the study jobs and their modules")
 
     args = ap.parse_args(argv)
     from .config import ConfigError, load_config
 
     try:
+        if args.cmd == "items":
+            return _print_items(args.json)
         if args.cmd == "audit":
             from .report.audit import main as audit_main
 
-            forwarded = ["--tables", args.tables, "--figures", args.figures]
+            forwarded = []
+            for flag in ("scale", "configfile", "output"):
+                if getattr(args, flag):
+                    forwarded += [f"--{flag}", getattr(args, flag)]
             for it in args.item or []:
                 forwarded += ["--item", it]
-            if args.output:
-                forwarded += ["--output", args.output]
             return audit_main(forwarded)
         if args.cmd == "studies":
-            from .studies import STUDIES
+            from .registry import discover
 
-            for name, mod in sorted(STUDIES.items()):
-                print(f"{name:<16} {mod}")
+            reg = discover()
+            for name in reg.study_names():
+                print(f"{name:<18} {reg.modules[name]}")
             return 0
         cfg = load_config(args.configfile, args.overrides)
         if args.cmd == "check-config":
@@ -92,9 +120,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"outputs in {out}")
             return 0
         if args.cmd == "render-table":
+            from .plan import Paths
             from .report.tables import render_table
 
-            out = Path(args.out_dir)
+            paths = Paths(cfg)
+            out = Path(args.out_dir or paths.tables)
             outputs = {k: str(out / f"{args.item}.{k}") for k in ("csv", "md", "tex")}
             outputs["prov"] = str(out / f"{args.item}.provenance.json")
             cells = render_table(args.item, args.results, outputs, cfg["render"]["tolerance"], args.caption)
@@ -102,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (KeyError, FileNotFoundError) as exc:
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
     return 1
 

@@ -31,6 +31,14 @@ def schema_path() -> Path:
     return project_root() / "workflow" / "schemas" / "config.schema.yaml"
 
 
+def full_schema() -> dict[str, Any]:
+    """The base schema (global keys) completed by the item registry: the ``items`` enum and every
+    ``studies.<section>`` fragment, closed to unknown sections (:func:`toeplitznet.registry.config_schema`)."""
+    from .registry import config_schema
+
+    return config_schema(yaml.safe_load(schema_path().read_text()))
+
+
 def load_yaml(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
@@ -78,8 +86,8 @@ def validate(cfg: Mapping[str, Any], source: str | os.PathLike | None = None,
     import jsonschema
 
     where = f"{source}: " if source else ""
-    schema = yaml.safe_load(schema_path().read_text())
-    validator = jsonschema.Draft202012Validator(schema)
+    _check_items(cfg, where)
+    validator = jsonschema.Draft202012Validator(full_schema())
     errors = sorted(validator.iter_errors(dict(cfg)), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         lines = []
@@ -92,10 +100,31 @@ def validate(cfg: Mapping[str, Any], source: str | os.PathLike | None = None,
             else:
                 lines.append(f"config key {_key_path(path)}: {err.message}")
         raise ConfigError(where + "invalid configuration\n  " + "\n  ".join(lines))
+    from .registry import discover
+
+    try:
+        discover().check_config(cfg)
+    except ValueError as exc:
+        raise ConfigError(f"{where}{exc}") from exc
     if check_paths:
         for key, value in folder_settings(cfg):
             if value is not None and not Path(value).is_dir():
                 raise ConfigError(f"{where}config key {key}: folder {value!r} does not exist")
+
+
+def _check_items(cfg: Mapping[str, Any], where: str) -> None:
+    """Items that are not built (pending, cited-only) or unknown get their own message."""
+    from .registry import discover
+
+    reg = discover()
+    for i in cfg.get("items", []) or []:
+        if i not in reg.items:
+            raise ConfigError(f"{where}config key items: unknown item {i!r}; known: "
+                              f"{', '.join(x.id for x in reg.built_items())}")
+        if not reg.items[i].built:
+            it = reg.items[i]
+            raise ConfigError(f"{where}config key items: {i} is {it.status}, nothing builds it yet"
+                              + (f" ({it.reason})" if it.reason else ""))
 
 
 def folder_settings(cfg: Mapping[str, Any]) -> list[tuple[str, str | None]]:
@@ -117,14 +146,10 @@ def study_config(cfg: Mapping[str, Any], study: str) -> dict[str, Any]:
     This subset (not the whole config) is what a job's provenance records and hashes, so editing an
     unrelated study's settings does not change it.
     """
-    studies = cfg.get("studies", {})
-    if study not in studies:
-        raise ConfigError(f"config key studies.{study}: missing")
-    return {
-        "scale": cfg["scale"],
-        "seed": cfg["seed"],
-        "device": cfg["device"],
-        "threads": cfg["threads"],
-        "data": copy.deepcopy(cfg["data"]),
-        "study": copy.deepcopy(studies[study]),
-    }
+    from .plan import PlanError
+    from .plan import study_config as _study_config
+
+    try:
+        return _study_config(cfg, study)
+    except PlanError as exc:
+        raise ConfigError(str(exc)) from exc

@@ -1,5 +1,6 @@
-# Shared setup: config validation (before any job starts), scale-specific paths and the registries that
-# study families fill in (TABLES, FIGURES, STUDY_INPUTS) and render.smk consumes.
+# Shared setup: config validation (before any job starts) and the DAG as plain data (toeplitznet.plan),
+# built from the item registry (toeplitznet.registry). Rule files only read PLAN; none depends on another's
+# definitions, so their include order does not matter.
 import os
 import sys
 from pathlib import Path
@@ -10,7 +11,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from snakemake.exceptions import WorkflowError
-from toeplitznet.config import ConfigError, study_config, validate
+from toeplitznet.config import ConfigError, validate
+from toeplitznet.plan import PlanError, build_plan
 
 # the file(s) given with --configfile override the Snakefile's default; name them in errors
 _CONFIG_SOURCE = ", ".join(
@@ -18,76 +20,13 @@ _CONFIG_SOURCE = ", ".join(
 )
 try:
     validate(config, source=_CONFIG_SOURCE)
-except ConfigError as exc:
-    raise WorkflowError(str(exc))
+    PLAN = build_plan(config)
+except (ConfigError, PlanError) as exc:
+    raise WorkflowError(f"{_CONFIG_SOURCE}: {exc}" if isinstance(exc, PlanError) else str(exc))
 
-SCALE = config["scale"]
-RES = f"{config['paths']['results']}/{SCALE}"
-DATA = config["paths"]["data"]
-LOGS = f"logs/{SCALE}"
-BENCH = f"benchmarks/{SCALE}"
+PATHS = PLAN.paths
+SCALE = PATHS.scale
+RES = PATHS.results
+LOGS = PATHS.logs
+BENCH = PATHS.benchmarks
 TORCH_ENV = "../../envs/torch.yaml"
-
-DATASETS = ["fashion_mnist", "mnist", "cifar10", "cifar100", "imagenet", "youtube8m"]
-
-
-def dataset_manifest(name):
-    return f"{DATA}/{name}/MANIFEST.json"
-
-
-# item -> list of result files the table reads
-TABLES = {}
-# item -> {"study": name, "inputs": {name: path}}
-FIGURES = {}
-# study -> {name: input path} for the generic run_study rule (single-output studies)
-STUDY_INPUTS = {}
-# study -> Snakemake resources/threads hints
-STUDY_THREADS = {}
-STUDY_GPU = {}
-
-
-def table_outputs(item):
-    return [f"paper_tables/{item}.{ext}" for ext in ("csv", "md", "tex")] + [
-        f"paper_tables/{item}.provenance.json"
-    ]
-
-
-def figure_outputs(item):
-    return [f"figures/{item}.{ext}" for ext in ("pdf", "png")] + [f"figures/{item}.provenance.json"]
-
-
-def study_result(study):
-    return f"{RES}/{study}/{study}.json"
-
-
-def register_study(study, inputs=None, threads=1, gpu=0):
-    STUDY_INPUTS[study] = dict(inputs or {})
-    STUDY_THREADS[study] = threads
-    STUDY_GPU[study] = gpu
-
-
-def register_table(item, results):
-    TABLES[item] = list(results)
-
-
-def register_figure(item, study, inputs):
-    FIGURES[item] = {"study": study, "inputs": dict(inputs)}
-
-
-def item_targets(item):
-    out = []
-    if item in TABLES:
-        out += table_outputs(item)
-    if item in FIGURES:
-        out += figure_outputs(item)
-    return out
-
-
-def all_targets():
-    missing = [i for i in config["items"] if not item_targets(i)]
-    if missing:
-        raise WorkflowError(f"config key items: no rule renders {', '.join(missing)}")
-    targets = [t for i in config["items"] for t in item_targets(i)]
-    # the download rules of this scale's datasets belong to the DAG (data.datasets)
-    targets += [dataset_manifest(d) for d in config["data"]["datasets"]]
-    return targets

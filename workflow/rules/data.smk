@@ -2,10 +2,12 @@
 # every file and its sha256; a configured local mirror (data.mirror) or a system copy is used first, and
 # an offline machine gets an error naming the missing file, the config key and how to obtain it.
 # ImageNet is never downloaded: data.imagenet_root points at a user-given ILSVRC2012 folder.
+from toeplitznet.data.registry import list_datasets
+
 
 rule download:
     output:
-        manifest=f"{DATA}/{{dataset}}/MANIFEST.json",
+        manifest=f"{PATHS.data}/{{dataset}}/MANIFEST.json",
     params:
         dataset="{dataset}",
         mirror=config["data"]["mirror"],
@@ -14,7 +16,7 @@ rule download:
         youtube8m=config["data"]["youtube8m"],
         scale=SCALE,
     wildcard_constraints:
-        dataset="|".join(DATASETS),
+        dataset="|".join(list_datasets()),
     log:
         f"{LOGS}/download/{{dataset}}.log",
     benchmark:

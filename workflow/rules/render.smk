@@ -1,49 +1,26 @@
-# Generic rules: run a single-output study, render a table (ours beside the thesis), draw a figure.
-# Families register their items in common.smk's registries; these rules are defined last.
-
-
-rule run_study:
-    input:
-        unpack(lambda w: STUDY_INPUTS[w.study]),
-    output:
-        result=f"{RES}/{{study}}/{{study}}.json",
-    params:
-        study="{study}",
-        entry="run",
-        cfg=lambda w: study_config(config, w.study),
-    threads: lambda w: STUDY_THREADS[w.study]
-    resources:
-        gpu=lambda w: STUDY_GPU[w.study],
-    wildcard_constraints:
-        study="|".join(STUDY_INPUTS) or "NONE",
-    log:
-        f"{LOGS}/run_study/{{study}}.log",
-    benchmark:
-        f"{BENCH}/run_study/{{study}}.tsv"
-    conda:
-        TORCH_ENV
-    script:
-        "../scripts/job.py"
+# Generic rules: render a table (ours beside the thesis), draw a figure, audit one scale's renders.
+# Renders are scale-separated (paper_tables/<scale>/, figures/<scale>/): a paper run never overwrites smoke
+# renders and the other way round.
 
 
 rule render_table:
     input:
-        lambda w: TABLES[w.item],
+        lambda w: PLAN.tables[w.item],
     output:
         csv=report(
-            "paper_tables/{item}.csv",
+            f"{PATHS.tables}/{{item}}.csv",
             caption="../report/table.rst",
             category="Tables",
             subcategory="{item}",
         ),
-        md="paper_tables/{item}.md",
-        tex="paper_tables/{item}.tex",
-        prov="paper_tables/{item}.provenance.json",
+        md=f"{PATHS.tables}/{{item}}.md",
+        tex=f"{PATHS.tables}/{{item}}.tex",
+        prov=f"{PATHS.tables}/{{item}}.provenance.json",
     params:
         item="{item}",
         tolerance=config["render"]["tolerance"],
     wildcard_constraints:
-        item="|".join(TABLES) or "NONE",
+        item="|".join(PLAN.tables) or "NONE",
     log:
         f"{LOGS}/render_table/{{item}}.log",
     conda:
@@ -54,22 +31,22 @@ rule render_table:
 
 rule render_figure:
     input:
-        unpack(lambda w: FIGURES[w.item]["inputs"]),
+        unpack(lambda w: PLAN.figures[w.item].inputs),
     output:
-        pdf="figures/{item}.pdf",
+        pdf=f"{PATHS.figures}/{{item}}.pdf",
         png=report(
-            "figures/{item}.png",
+            f"{PATHS.figures}/{{item}}.png",
             caption="../report/figure.rst",
             category="Figures",
             subcategory="{item}",
         ),
-        prov="figures/{item}.provenance.json",
+        prov=f"{PATHS.figures}/{{item}}.provenance.json",
     params:
-        study=lambda w: FIGURES[w.item]["study"],
+        study="{item}",
         entry="plot",
-        cfg=lambda w: study_config(config, FIGURES[w.item]["study"]),
+        cfg=lambda w: PLAN.figures[w.item].cfg,
     wildcard_constraints:
-        item="|".join(FIGURES) or "NONE",
+        item="|".join(PLAN.figures) or "NONE",
     log:
         f"{LOGS}/render_figure/{{item}}.log",
     conda:
@@ -80,12 +57,15 @@ rule render_figure:
 
 rule audit:
     input:
-        all_targets(),
+        PLAN.render_targets(),
     output:
         f"{RES}/audit.txt",
+    params:
+        configfiles=list(workflow.configfiles),
+        scale=SCALE,
     log:
         f"{LOGS}/audit.log",
     conda:
         TORCH_ENV
-    shell:
-        "toeplitznet audit --output {output} > {log} 2>&1 || (cat {log}; exit 1)"
+    script:
+        "../scripts/audit.py"

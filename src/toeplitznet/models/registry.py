@@ -26,6 +26,9 @@ MLP families (:func:`~toeplitznet.models.mlp.structured_mlp`):
     ``input_shape``, ``n_classes``, ``hidden``, ``activation``, ``slope``,
     ``bias``, ``solver``, ``trim_unused``, ``bias_std``.
 
+``"kernel_cnn"`` (:class:`~toeplitznet.models.kernel_cnn.KernelCNN`, Table 5.1's kernel source):
+    ``channels`` (conv widths), ``dataset`` (its shape, classes and standardisation).
+
 ``"scattering"`` (:class:`~toeplitznet.models.scattering.ScatteringNet`):
     ``head`` (``dc`` | ``ldr_sd`` | ``ldr_td`` | ``toeplitz_like`` |
     ``dense``), ``input_shape``, ``n_classes``, ``J``, ``L``, ``depth``,
@@ -61,7 +64,7 @@ from .scattering import ScatteringNet
 
 __all__ = ["build_model", "MODEL_FAMILIES"]
 
-MODEL_FAMILIES = sorted(set(FAMILIES) | {"ldr_net", "scattering"})
+MODEL_FAMILIES = sorted(set(FAMILIES) | {"ldr_net", "scattering", "kernel_cnn"})
 _IGNORED = ("name", "description")
 
 
@@ -94,6 +97,10 @@ def build_model(spec: dict) -> nn.Module:
 
 
 def _build(family: str, spec: dict) -> nn.Module:
+    if family == "kernel_cnn":
+        from .kernel_cnn import kernel_cnn
+
+        return kernel_cnn(**spec)
     if family == "scattering":
         if "input_shape" in spec:
             spec["input_shape"] = tuple(spec["input_shape"])

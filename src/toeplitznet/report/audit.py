@@ -1,6 +1,9 @@
-"""Audit: walk every number in ``paper_tables/`` (and every figure) back to the run that made it.
+"""Audit: walk every number of one scale's renders (``paper_tables/<scale>/``, ``figures/<scale>/``) back to the
+run that made it.
 
-For each table provenance map ``paper_tables/<item>.provenance.json`` the audit
+What is audited comes from the config and the item registry (:func:`audit_config`): every item the config
+lists must have its table / figure and provenance map; unknown ``--item`` names fail. For each table
+provenance map ``paper_tables/<scale>/<item>.provenance.json`` the audit
 
 1. re-hashes the rendered ``.csv/.md/.tex`` (a table edited after rendering is caught);
 2. for each source result file: checks it exists, re-hashes it against the hash recorded at rendering,
@@ -10,7 +13,7 @@ For each table provenance map ``paper_tables/<item>.provenance.json`` the audit
 3. for each cell: reads the value at its JSON pointer in the source and compares it with the map and
    with the rendered CSV.
 
-Figures (``figures/<item>.provenance.json``) get steps 1–2. Any failure is reported naming the item and
+Figures (``figures/<scale>/<item>.provenance.json``) get steps 1–2. Any failure is reported naming the item and
 cell; :func:`main` exits 1 when anything is broken.
 """
 
@@ -198,9 +201,10 @@ def audit_figure(prov_path: Path, report: AuditReport, checker: _SourceChecker) 
             report.problems.append(f"{item} [figure]: reference data {p} is missing or changed")
 
 
-def audit(tables_dir: str | Path = "paper_tables", figures_dir: str | Path = "figures",
-          items: list[str] | None = None) -> AuditReport:
-    """Walk every rendered table cell and figure (their ``*.provenance.json``) back to its result file, re-hash
+def audit(tables_dir: str | Path, figures_dir: str | Path, items: list[str] | None = None) -> AuditReport:
+    """Audit every provenance map found in two folders (a lower-level walk; the CLI and the rule use
+    :func:`audit_config`, which knows which renders must exist). Walks every rendered table cell and figure
+    back to its result file, re-hash
     the chain (result, sidecar, inputs) and compare each value; ``report.ok`` is False, with one problem per
     broken cell, when anything changed or is missing (``items`` restricts the walk)."""
     report = AuditReport()
@@ -248,23 +252,89 @@ def format_report(report: AuditReport) -> str:
     return "\n".join(out)
 
 
+def audit_config(config: dict[str, Any], items: list[str] | None = None) -> AuditReport:
+    """Audit the renders of ``config``'s scale: exactly the items it lists (or ``items``, which must be
+    among them), from the render paths the plan declares; a missing table, figure or provenance map fails."""
+    from ..plan import build_plan
+
+    plan = build_plan(config)
+    report = AuditReport()
+    checker = _SourceChecker(report)
+    wanted = list(items or plan.items)
+    unknown = [i for i in wanted if i not in plan.items]
+    for i in unknown:
+        known = ", ".join(plan.items)
+        report.problems.append(f"--item {i}: not an item of this config (scale {plan.paths.scale}; items: {known})")
+    for item in [i for i in wanted if i not in unknown]:
+        kinds = plan.registry.item(item).render_kinds
+        for kind, outputs, fn in (("table", plan.paths.table_outputs(item), audit_table),
+                                  ("figure", plan.paths.figure_outputs(item), audit_figure)):
+            if kind not in kinds:
+                continue
+            prov_path = Path(outputs["prov"])
+            if not prov_path.exists():
+                present = [p for k, p in outputs.items() if k != "prov" and Path(p).exists()]
+                what = f"{kind} {', '.join(present)} has no provenance map" if present else f"{kind} is missing"
+                report.problems.append(f"{item}: {what} ({prov_path})")
+                continue
+            try:
+                fn(prov_path, report, checker)
+            except (OSError, ValueError, KeyError) as exc:
+                report.problems.append(f"{item}: provenance map {prov_path} unreadable: {exc!r}")
+    if not wanted:
+        report.problems.append("nothing to audit: the config lists no items")
+    return report
+
+
+def _load_config(configfile: str | None, scale: str | None) -> tuple[dict[str, Any], str]:
+    from ..config import load_config
+
+    if configfile is None:
+        configfile = {"smoke": "config/config.yaml", "paper": "config/paper.yaml"}.get(scale or "smoke")
+        if configfile is None:
+            raise SystemExit(f"toeplitznet audit: unknown scale {scale!r} (smoke or paper)")
+    cfg = load_config(configfile, check_paths=False)
+    if scale and cfg["scale"] != scale:
+        raise SystemExit(f"toeplitznet audit: {configfile} is scale {cfg['scale']}, --scale says {scale}")
+    return cfg, configfile
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
     ap = argparse.ArgumentParser(prog="toeplitznet audit", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--tables", default="paper_tables")
-    ap.add_argument("--figures", default="figures")
+    ap.add_argument("--scale", choices=["smoke", "paper"],
+                    help="audit this scale's renders (default: the config's; smoke -> config/config.yaml, "
+                         "paper -> config/paper.yaml)")
+    ap.add_argument("--configfile", help="config whose items are audited (default: the scale's config file)")
     ap.add_argument("--item", action="append", help="audit only these items (repeatable)")
     ap.add_argument("--output", help="also write the report to this file")
     args = ap.parse_args(argv)
-    report = audit(args.tables, args.figures, args.item)
+    cfg, _ = _load_config(args.configfile, args.scale)
+    report = audit_config(cfg, args.item)
     text = format_report(report)
     print(text)
     if args.output:
-        from .provenance import atomic_write_text
+        from ..io import atomic_write_text
 
         atomic_write_text(args.output, text + "\n")
     return 0 if report.ok else 1
+
+
+def run_audit_rule(smk) -> None:
+    """Rule ``audit``: the audit of the workflow's config (its scale); fails the job when broken."""
+    import logging
+
+    report = audit_config(dict(smk.config))
+    text = format_report(report)
+    from ..io import atomic_write_text
+
+    Path(smk.log[0]).parent.mkdir(parents=True, exist_ok=True)
+    Path(smk.log[0]).write_text(text + "\n")
+    if not report.ok:
+        logging.error(text)
+        raise RuntimeError(f"audit failed: {len(report.problems)} problem(s); see {smk.log[0]}")
+    atomic_write_text(smk.output[0], text + "\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

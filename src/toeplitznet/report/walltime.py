@@ -46,11 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     proc = subprocess.run(cmd)
     wall = time.perf_counter() - t0
     jobs = []
-    for tsv in Path("benchmarks/smoke").rglob("*.tsv"):
+    for tsv in Path("logs/smoke/benchmarks").rglob("*.tsv"):
         with open(tsv, newline="") as fh:
             rows = list(csv.DictReader(fh, delimiter="\t"))
         if rows:
-            jobs.append((float(rows[-1]["s"]), str(tsv.relative_to("benchmarks/smoke"))))
+            jobs.append((float(rows[-1]["s"]), str(tsv.relative_to("logs/smoke/benchmarks"))))
     jobs.sort(reverse=True)
     print(f"smoke DAG wall time: {wall:.1f} s on {args.cores} cores (budget {BUDGET_S} s) "
           f"-> {'within' if wall <= BUDGET_S else 'OVER'} budget")

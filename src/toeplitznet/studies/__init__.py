@@ -1,13 +1,15 @@
-"""Thesis studies: one module per item (or family of items), each exposing
+"""Running a study: the :class:`~toeplitznet.studies.runner.StudyContext` protocol shared by every job.
+
+An item or auxiliary study module (see :mod:`toeplitznet.registry`) exposes
 
 * ``run(ctx)``   – compute the numbers and write them with ``ctx.write_result(name, data)``;
 * ``plot(ctx)``  – (figures only) read ``ctx.inputs`` result files and draw with
   :func:`toeplitznet.report.figures.save_figure`.
 
-The registry maps a study name to its module path so that importing it never imports torch (or,
-for the YouTube-8M ingestion, TensorFlow) until the study actually runs.
+The generic jobs of trained runs are :mod:`toeplitznet.runs.train_job` and :mod:`toeplitznet.runs.evaluate`.
 
-Result files written by ``run`` follow one convention so the generic table renderer can read them::
+Result files written by ``run`` follow one convention so the generic table renderer can read them (validated
+against ``workflow/schemas/result.schema.yaml`` when written)::
 
     {"item": "table_D_1", "scale": "smoke", "scale_independent": true,
      "cells": [{"row": "MNIST", "column": "Dim. (d)", "value": 784, "plus_minus": null}, ...],
@@ -22,35 +24,26 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-STUDIES: dict[str, str] = {
-    "fig_5_1": "toeplitznet.studies.fig_5_1",
-    "table_D_1": "toeplitznet.studies.table_D_1",
-    # --- chapter 5 studies (bounds) ---
-    "fig_5_2": "toeplitznet.studies.fig_5_2",
-    "table_5_1": "toeplitznet.studies.table_5_1",
-    "table_5_2": "toeplitznet.studies.table_5_2",
-    # --- chapter 4 studies (DCNN) ---
-    "ch4_train": "toeplitznet.studies.ch4_train",
-    "ch4_scattering": "toeplitznet.studies.ch4_scattering",
-    "param_counts_ch4": "toeplitznet.studies.param_counts_ch4",
-    "fig_4_2": "toeplitznet.studies.fig_4_2",
-    "ecai_fig_2a": "toeplitznet.studies.ecai_fig_2a",
-    "fig_4_3": "toeplitznet.studies.fig_4_3",
-    "fig_4_4": "toeplitznet.studies.fig_4_4",
-    "fig_4_5": "toeplitznet.studies.fig_4_5",
-    "fig_4_6": "toeplitznet.studies.fig_4_6",
-    "table_4_1": "toeplitznet.studies.table_4_1",
-    "table_4_2": "toeplitznet.studies.table_4_2",
-    "table_4_5": "toeplitznet.studies.table_4_5",
+#: generic jobs that are not items or studies of the registry
+BUILTIN_JOBS: dict[str, str] = {
+    "train_run": "toeplitznet.runs.train_job",
+    "evaluate_run": "toeplitznet.runs.evaluate",
 }
 
 
-def register(name: str, module: str) -> None:
-    """Register a study module under ``name`` (used by study families defined outside this file)."""
-    STUDIES[name] = module
-
-
 def load_study(name: str) -> ModuleType:
-    if name not in STUDIES:
-        raise KeyError(f"unknown study {name!r}; known: {', '.join(sorted(STUDIES))}")
-    return importlib.import_module(STUDIES[name])
+    """The module of a registered item / study, or of a generic job (``train_run``, ``evaluate_run``)."""
+    if name in BUILTIN_JOBS:
+        return importlib.import_module(BUILTIN_JOBS[name])
+    from ..registry import discover
+
+    return discover().module(name)
+
+
+def study_outputs(name: str) -> dict[str, str]:
+    """``{output name: file name}`` of a study (for standalone runs)."""
+    if name in BUILTIN_JOBS:
+        return dict(load_study(name).OUTPUTS)
+    from ..registry import discover
+
+    return discover().job(name).study_outputs

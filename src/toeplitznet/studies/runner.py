@@ -10,16 +10,17 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
 import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..report.provenance import Provenance, atomic_write_text, to_jsonable
-from . import load_study
+from ..io import atomic_write_text, to_jsonable
+from ..report.provenance import Provenance
+from . import load_study, study_outputs
 
 log = logging.getLogger("toeplitznet")
 
@@ -73,37 +74,47 @@ class StudyContext:
         return out
 
     def write_result(self, name: str, data: Mapping[str, Any]) -> Path:
-        """Write a result JSON (adds ``scale``) atomically, with its provenance sidecar."""
+        """Write a result JSON (adds ``scale``) atomically, with its provenance sidecar. A result with
+        ``cells`` is validated against the result schema first (:func:`validate_result`)."""
         payload = {"scale": self.scale, **to_jsonable(dict(data))}
         path = self.output(name)
+        if "cells" in payload:
+            validate_result(payload, where=f"study {self.study}, output {name} ({path})")
         self.prov.write_json(path, payload)
         log.info("wrote %s", path)
         return path
 
     def torch_device(self):
         """``torch.device`` from ``cfg['device']`` (``auto`` = CUDA when available); sets CPU threads."""
-        import torch
+        from ..runtime import resolve_device
 
-        torch.set_num_threads(int(self.cfg.get("threads", 1)))
-        want = self.cfg.get("device", "auto")
-        if want == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError(f"study {self.study}: config device=cuda but no CUDA device is visible")
-        if want == "auto":
-            want = "cuda" if torch.cuda.is_available() else "cpu"
-        return torch.device(want)
+        return resolve_device(self.cfg.get("device", "auto"), int(self.cfg.get("threads", 1)),
+                              who=f"study {self.study}")
 
     def seed_everything(self, offset: int = 0) -> int:
-        seed = self.seed + offset
-        random.seed(seed)
-        try:
-            import numpy as np
+        from ..runtime import seed_everything
 
-            np.random.seed(seed % 2**32)
-        except ImportError:
-            pass
-        if "torch" in sys.modules:
-            sys.modules["torch"].manual_seed(seed)
-        return seed
+        return seed_everything(self.seed + offset)
+
+
+@lru_cache(maxsize=1)
+def _result_validator():
+    import jsonschema
+    import yaml
+
+    from ..reference import project_root
+
+    schema = yaml.safe_load((project_root() / "workflow" / "schemas" / "result.schema.yaml").read_text())
+    return jsonschema.Draft202012Validator(schema)
+
+
+def validate_result(payload: Mapping[str, Any], where: str = "result") -> None:
+    """Check a result against ``workflow/schemas/result.schema.yaml`` (``{item, scale, cells: [{row, column,
+    value, ...}]}``); ``ValueError`` naming ``where`` and the offending field."""
+    errors = sorted(_result_validator().iter_errors(dict(payload)), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = [f"{'/'.join(map(str, e.absolute_path)) or '<top level>'}: {e.message}" for e in errors[:10]]
+        raise ValueError(f"{where}: result does not match workflow/schemas/result.schema.yaml\n  " + "\n  ".join(lines))
 
 
 def _setup_logging(log_file: str | None) -> None:
@@ -152,21 +163,35 @@ def run_from_snakemake(smk) -> None:
 
 def run_from_cli(study: str, cfg: dict[str, Any], out_dir: str | os.PathLike, entry: str = "run",
                  inputs: Mapping[str, str] | None = None) -> StudyContext:
-    """Run a study outside Snakemake: outputs go to ``out_dir/<name>.json`` (module's ``OUTPUTS``)."""
-    from ..config import study_config
+    """Run a study outside Snakemake: outputs go to ``out_dir/<name>`` (the study's declared outputs).
 
-    module = load_study(study)
+    The resolved config and the default inputs are those the DAG would use (:func:`toeplitznet.plan.build_plan`);
+    ``inputs`` replaces them by name. A missing input stops the run before anything is written, naming the
+    input and the Snakemake target that makes it."""
+    from ..plan import build_plan
+
+    plan = build_plan(cfg)
+    jobs = plan.figures if entry == "plot" else plan.studies
+    if study not in jobs:
+        raise KeyError(f"no {'figure' if entry == 'plot' else 'study'} named {study!r} in this config; known: "
+                       f"{', '.join(sorted(jobs))}")
+    subset, default_inputs = jobs[study].cfg, jobs[study].inputs
+    inputs = {**default_inputs, **dict(inputs or {})}
+    missing = [f"{k} = {v}" for k, v in inputs.items()
+               if not isinstance(v, (list, tuple)) and not Path(v).exists()]
+    if missing:
+        raise FileNotFoundError(f"study {study}: input(s) missing: {'; '.join(missing)}. Build them first, e.g. "
+                                f"`snakemake --cores all {str(missing[0]).split(' = ', 1)[1]}`, or pass "
+                                "--input NAME=PATH")
     out_dir = Path(out_dir)
+    outputs = {name: str(out_dir / fname) for name, fname in study_outputs(study).items()}
     out_dir.mkdir(parents=True, exist_ok=True)
-    subset = study_config(cfg, study)
-    outputs = {name: str(out_dir / fname) for name, fname in getattr(module, "OUTPUTS", {}).items()}
     if entry == "plot":
         outputs = {k: str(out_dir / f"{study}.{k}") for k in ("pdf", "png")}
         outputs["prov"] = str(out_dir / f"{study}.provenance.json")
     _setup_logging(str(out_dir / f"{study}.{entry}.log"))
     # timm idiom: the resolved config is saved beside the outputs.
     atomic_write_text(out_dir / f"{study}.config.resolved.json", json.dumps(subset, indent=2) + "\n")
-    inputs = dict(inputs or {})
     prov = Provenance(rule=f"cli:{study}.{entry}", scale=subset["scale"], config=subset,
                       inputs=list(inputs.values()), seeds=[subset["seed"]])
     ctx = StudyContext(study=study, cfg=subset, inputs=inputs, outputs=outputs, prov=prov)

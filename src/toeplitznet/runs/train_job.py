@@ -1,0 +1,130 @@
+"""Rule ``train_run``: train one run spec and write its weights and metrics.
+
+``ctx.params`` is the run's resolved spec (:func:`toeplitznet.plan.run_job_config`)::
+
+    {"id", "model": build_model spec (with its init seed), "train": TrainConfig dict,
+     "data": {"dataset": the thesis's dataset, "source": the dataset read (a stand-in at smoke scale),
+              "features": input name of precomputed features or null, "trainable": modules trained on the
+              features (e.g. ["bn", "head"]), "flatten": bool, "train_subset", "test_subset",
+              "eval_batch_size"},
+     "count": {"include_bn_stats": bool}, "labels": {...}, "checkpoint_dir": resumable state}
+
+Data without ``features`` come from the dataset of input ``manifest`` (pixels in [0, 1]; standardisation is
+the model's first layer). A run whose loss becomes NaN is recorded with ``status: "diverged"`` (the thesis
+draws such runs at chance level) instead of failing the DAG; its weights are still written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+
+log = logging.getLogger("toeplitznet.runs")
+
+OUTPUTS = {"model": "model.pt", "metrics": "metrics.json"}
+
+#: trainer metrics copied into metrics.json (the step trace is thinned by the trainer, the rest is small)
+KEEP = ("status", "run_hash", "config_hash", "config", "epochs", "epochs_completed", "steps", "planned_steps",
+        "steps_per_epoch", "n_params", "n_trainable_params", "device", "device_name", "final_train", "final_eval",
+        "best_eval", "schedule", "schedule_boundaries_reached", "schedule_boundaries_not_reached", "lr_final",
+        "history", "step_trace", "timing", "run", "diverged")
+
+
+def load_data(data: dict, inputs: dict, seed: int):
+    """``((x_train, y_train), (x_test, y_test))`` of a run's data spec."""
+    import torch
+
+    from ..data import load_split
+
+    if data.get("features"):
+        blob = torch.load(inputs[data["features"]], map_location="cpu", weights_only=True)
+        return (blob["train_x"], blob["train_y"]), (blob["test_x"], blob["test_y"])
+    root = Path(inputs["manifest"]).parent
+    flat = bool(data.get("flatten", False))
+    xtr, ytr = load_split(data["source"], root, "train", flatten=flat, subset=data["train_subset"], seed=seed)
+    xte, yte = load_split(data["source"], root, "test", flatten=flat, subset=data["test_subset"], seed=seed)
+    return (xtr, ytr), (xte, yte)
+
+
+def stand_in_note(data: dict, scale: str) -> str | None:
+    """The data layer's stand-in sentence; refuses a spec that disagrees with the data layer."""
+    from ..data import stand_in
+
+    used, note = stand_in(data["dataset"], scale)
+    if data["source"] != data["dataset"] and data["source"] != used:
+        raise ValueError(f"run reads {data['source']} for {data['dataset']}, but the data layer's stand-in at "
+                         f"scale {scale} is {used}")
+    if data["source"] == data["dataset"]:
+        return None
+    return note or f"{data['source']} stands in for {data['dataset']}"
+
+
+def trained_module(model, data: dict):
+    """The module the optimiser sees: the whole model, or the listed sub-modules applied in order to
+    precomputed features (a fixed front end such as the scattering transform is not re-run)."""
+    if not data.get("features"):
+        return model
+    import torch.nn as nn
+
+    class FeatureHead(nn.Module):
+        def __init__(self, net, names):
+            super().__init__()
+            self.names = list(names)
+            for n in self.names:
+                self.add_module(n, getattr(net, n))
+
+        def forward(self, f):
+            for n in self.names:
+                f = getattr(self, n)(f)
+            return f
+
+    return FeatureHead(model, data["trainable"])
+
+
+def resolve_epochs(train_cfg: dict, n_train: int) -> dict:
+    """``epochs: null`` with ``max_steps``: as many epochs as the step budget needs."""
+    cfg = dict(train_cfg)
+    if cfg.get("epochs") is None:
+        per_epoch = math.ceil(n_train / int(cfg["batch_size"]))
+        cfg["epochs"] = max(1, math.ceil(int(cfg["max_steps"]) / per_epoch))
+    return cfg
+
+
+def run(ctx) -> None:
+    from torch.utils.data import TensorDataset
+
+    from ..data import make_loader
+    from ..models import build_model, count_parameters
+    from ..train import TrainingDivergedError, atomic_torch_save, train
+
+    p = ctx.params
+    device = ctx.torch_device()
+    note = stand_in_note(p["data"], ctx.scale)
+    (xtr, ytr), (xte, yte) = load_data(p["data"], ctx.inputs, ctx.seed)
+    model = build_model(p["model"])
+    thesis_count = count_parameters(model, include_bn_stats=bool(p.get("count", {}).get("include_bn_stats")))
+    net = trained_module(model, p["data"])
+    train_cfg = resolve_epochs(p["train"], len(ytr))
+    if train_cfg.get("device", "auto") == "auto":
+        train_cfg["device"] = str(device)
+    log.info("run %s: %d training / %d test examples, %d weights (thesis convention %d)", p["id"], len(ytr),
+             len(yte), sum(q.numel() for q in net.parameters()), thesis_count)
+    test = make_loader(xte, yte, batch_size=int(p["data"].get("eval_batch_size", 1000)), shuffle=False)
+    out_dir = Path(p["checkpoint_dir"])
+    try:
+        metrics = train(net, TensorDataset(xtr, ytr), {"test": test}, train_cfg, out_dir)
+    except TrainingDivergedError as exc:
+        log.warning("run %s diverged: %s", p["id"], exc)
+        metrics = json.loads((out_dir / "metrics.json").read_text())
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    atomic_torch_save(state, ctx.output("model"))
+    ctx.prov.write_sidecar(ctx.output("model"))
+    result = {k: metrics[k] for k in KEEP if k in metrics}
+    result.update({
+        "item": "run", "run_id": p["id"], "labels": p.get("labels", {}), "model": p["model"], "data": p["data"],
+        "n_params_thesis": int(thesis_count), "n_train": int(len(ytr)), "n_test": int(len(yte)),
+        "stand_in": note, "checkpoint_dir": str(out_dir), "weights": str(ctx.output("model")),
+    })
+    ctx.write_result("metrics", result)
