@@ -36,7 +36,7 @@ from .network import ConvLayerInfo, collect_conv_layers
 
 __all__ = ["PreparedNetwork", "prepare_network", "make_bound_fn", "time_fn", "time_network_bounds", "TIMED_METHODS"]
 
-TIMED_METHODS = ("lipbound", "power_method", "gram_iteration", "gram_iteration_zero_padding")
+TIMED_METHODS = ("lipbound", "lipbound_smaller", "power_method", "gram_iteration", "gram_iteration_zero_padding")
 
 
 @dataclass
@@ -100,19 +100,24 @@ def make_bound_fn(prep: PreparedNetwork, method: str, **kw) -> Callable[[], torc
     Parameters
     ----------
     prep : PreparedNetwork
-    method : {"lipbound", "power_method", "gram_iteration", "gram_iteration_zero_padding"}
+    method : {"lipbound", "lipbound_smaller", "power_method", "gram_iteration", "gram_iteration_zero_padding"}
+        ``lipbound_smaller`` is LipBound with the outer sum over the smaller channel dimension whatever
+        ``outer`` says (the cheaper, tighter variant; Table 5.2's column "not in thesis").
     **kw
-        ``n_samples``/``certified`` (LipBound, default ``S = 10``, uncorrected as in
-        the thesis), ``n_iter`` (power method: 10; Gram: 6), ``seed``.
+        ``n_samples``/``certified``/``outer`` (LipBound, default ``S = 10``, uncorrected as in the thesis;
+        ``outer`` as in :func:`~toeplitznet.bounds.lipbound`, ``"cout"`` is Eq. 5.38), ``n_iter`` (power
+        method: 10; Gram: 6), ``seed``.
 
     Returns
     -------
     callable
         ``fn() -> Tensor`` of per-layer values, run under ``torch.no_grad``.
     """
-    if method == "lipbound":
+    if method in ("lipbound", "lipbound_smaller"):
         n_samples = kw.pop("n_samples", 10)
         certified = kw.pop("certified", False)
+        if method == "lipbound_smaller":
+            kw["outer"] = "smaller"
         kernels, groups = prep.kernels, prep.groups
 
         def fn():

@@ -21,8 +21,8 @@ Heads (``head=``):
   ``N x 10`` layer in the printed counts: 10 N alone exceeds 140K.)
 * ``"dense"``: ``nn.Linear(n_features, n_classes)``.
 
-Parameter counts (32x32 RGB, N = 15 552).  The printed Table 4.5 numbers are
-reproduced when the batch-norm running mean and variance are counted
+Parameter counts (32x32 RGB, N = 15 552).  Five of the six printed Table 4.5 numbers are
+reproduced when the batch-norm running mean and variance are counted (Toeplitz-like r = 1: 108 864 vs 110K)
 (``count_parameters(model, include_bn_stats=True)``, 4N for the batch norm):
 
 ==================  =================  =====================  ========

@@ -50,8 +50,16 @@ def base_result(item: str, runs: list[dict[str, Any]], extra_notes: list[str] = 
     sizes = sorted({(m.get("n_train"), m.get("n_test")) for m in runs})
     if sizes:
         notes.append("Training / test examples per run: " + ", ".join(f"{a} / {b}" for a, b in sizes) + ".")
-    return {"item": item, "stand_in": ch4_runs.stand_in_of(runs), "runs": [run_summary(m) for m in runs],
-            "notes": notes}
+    seeds = ch4_runs.seeds_of(runs)
+    if seeds:
+        notes.append(f"Seeds: {len(seeds)} training seed(s) {seeds}; every number is one run (no mean ± std over "
+                     "seeds: the thesis prints no ± for Chapter 4 and does not say how many runs it made)."
+                     if len(seeds) == 1 else f"Seeds: {seeds}.")
+    out = {"item": item, "stand_in": ch4_runs.stand_in_of(runs), "runs": [run_summary(m) for m in runs],
+           "notes": notes}
+    if seeds:  # else the renderer falls back to the job's provenance
+        out["seeds"] = seeds
+    return out
 
 
 # ------------------------------------------------------------------------------------------ drawing
@@ -72,7 +80,8 @@ class PlotInputs:
 
         self.src = ctx.input("result")
         self.res = load_result(self.src)
-        self.ref_path = figure_data_path(reference)
+        # the DAG's own (relative) input path, so the provenance map stays valid when the repository moves
+        self.ref_path = ctx.inputs.get("reference") or figure_data_path(reference)
         rows = read_reference_csv(self.ref_path)
         self.ref = [r for r in rows if keep(r)] if keep else rows
         self.fig, self.axes = new_figure(**figure_kw)

@@ -348,16 +348,44 @@ def best_run(runs: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     return max(scored, key=lambda t: t[0])[1]
 
 
+def _span(values) -> str:
+    vals = sorted({v for v in values if v is not None})
+    if not vals:
+        return "?"
+    return f"{vals[0]:,}" if len(vals) == 1 else f"{vals[0]:,}-{vals[-1]:,}"
+
+
 def schedule_note(metrics_list: Sequence[Mapping[str, Any]]) -> str | None:
-    """One sentence on the lr boundaries the runs actually reached (thesis: 40K/60K/80K of 50K steps)."""
+    """One sentence on the lr boundaries the runs actually reached, computed from the runs themselves: their
+    epochs, steps per epoch and optimizer steps (MNIST has 300 steps per epoch at batch 200, CIFAR-10 250),
+    and which boundaries their schedule never reached."""
     if not metrics_list:
         return None
     reached = sorted({b for m in metrics_list for b in m.get("schedule_boundaries_reached", [])})
     not_reached = sorted({b for m in metrics_list for b in m.get("schedule_boundaries_not_reached", [])})
-    steps = sorted({m.get("steps", 0) for m in metrics_list})
-    return (f"Learning-rate schedule: boundaries reached {reached or 'none'}, never reached {not_reached or 'none'} "
-            f"(runs made {steps[0] if len(steps) == 1 else f'{steps[0]}-{steps[-1]}'} optimizer steps). At the thesis's settings 200 epochs x 250 "
-            "steps = 50K steps, so only the 40K drop (to 2.5e-5) happens; the 60K and 80K drops never do.")
+    steps = _span(m.get("steps") for m in metrics_list)
+    epochs = _span(m.get("epochs") for m in metrics_list)
+    per_epoch = _span(m.get("steps_per_epoch") for m in metrics_list)
+    planned = _span(m.get("planned_steps") for m in metrics_list)
+    text = (f"Learning-rate schedule: boundaries reached {reached or 'none'}, never reached {not_reached or 'none'}. "
+            f"The runs were planned as {epochs} epochs x {per_epoch} steps per epoch = {planned} optimizer steps "
+            f"and made {steps}")
+    if not_reached:
+        text += f", so the drops at {', '.join(f'{b:,}' for b in not_reached)} steps never happen"
+    return text + "."
+
+
+def run_seed(metrics: Mapping[str, Any]) -> int | None:
+    """The training seed of a run (its train config's ``seed``, else its model's init seed)."""
+    for where in ((metrics.get("config") or {}), (metrics.get("model") or {})):
+        if where.get("seed") is not None:
+            return int(where["seed"])
+    return None
+
+
+def seeds_of(metrics_list: Sequence[Mapping[str, Any]]) -> list[int]:
+    """The distinct training seeds behind a list of runs (what the rendered tables state)."""
+    return sorted({s for s in (run_seed(m) for m in metrics_list) if s is not None})
 
 
 def stand_in_of(metrics_list: Sequence[Mapping[str, Any]]) -> str | None:

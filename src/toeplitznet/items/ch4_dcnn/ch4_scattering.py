@@ -75,6 +75,7 @@ def run(ctx) -> None:
              tuple(ftr.shape), tuple(fte.shape), time.perf_counter() - t0)
     with atomic_path(ctx.output("features")) as tmp:
         torch.save({"train_x": ftr, "train_y": ytr, "test_x": fte, "test_y": yte}, tmp)
+    ctx.prov.write_sidecar(ctx.output("features"))
     ctx.write_result("result", {
         "item": "ch4_scattering", "dataset": p["dataset"], "source": src, "J": p["J"], "L": p["L"],
         "input_shape": list(xtr.shape[1:]), "n_features": int(ftr.shape[1]), "n_train": int(ftr.shape[0]),

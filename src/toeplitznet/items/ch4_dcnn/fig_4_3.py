@@ -112,7 +112,7 @@ def run(ctx) -> None:
     import torch
 
     p = ctx.params
-    torch.set_num_threads(int(ctx.cfg.get("threads", 1)))
+    torch.set_num_threads(ctx.threads)
     X, Y, _ = make_data(int(p["n"]), int(p["n_samples"]), float(p["noise_var"]), ctx.seed)
     nets = make_networks(p, ctx.seed + 1)
     params = [q for net in nets.values() for q in net.parameters()]

@@ -4,8 +4,18 @@ depth, rank 7-40).
 
 Thesis L4823-4853. Grids and the low-rank depth: ``studies.fig_4_5`` (the paper grids follow the thesis's
 figure data: DCNN and Toeplitz depths 2, 5, 10, 20, 30, 40; DTNN depths whose counts match the data's
-x values; the low-rank depth is not stated). Every family uses the Leaky-ReLU setting the thesis adopts
-for its experiments (slope 0.5 after every layer) and a structured output layer of its own family.
+x values; the low-rank depth is not stated). The DCNN, DTNN, low-rank and dense networks use the Leaky-ReLU
+setting the thesis adopts for its experiments (slope 0.5 after every layer); the Toeplitz networks are
+"stacked Toeplitz matrices interleaved with ReLU activations" (L4831-4833), so they use
+``toeplitz_activation`` (``relu``; ``leaky_relu`` with ``slope`` is the other reading). Every family has a
+structured output layer of its own family.
+
+The text's depth ranges ("from 1 to 40", L4841-4842) and rank range ("from 7 to 40", L4844) are settings: the
+claim table shows where ours differ. The thesis's own figure data starts at depth 2 (21 524 weights, the
+"21K" of L4847) and at rank 2, and our grids follow the data, so depth 1 is not run (it would put the
+smallest network at 12 308 weights, below the text's own "from 21K") and rank 2 is run beside rank 7. The
+weight range and its percentages match by construction (the grids and the sliced square Toeplitz output
+layer were chosen to reproduce the data's x values): those cells say so (``fitted``).
 
 The thesis's figure has its legend swapped for the Toeplitz and DTNN curves (reference README): we label
 the thesis curves by the data's series names (``diag_toeplitz`` = DTNN, ``toeplitz`` = Toeplitz network).
@@ -22,10 +32,13 @@ REFERENCE = "fig4_5_cifar10_structured_networks_size_vs_accuracy.csv"
 SCHEMA = """
 type: object
 additionalProperties: false
-required: [activation, slope, dense_depth, dcnn_depths, dtnn_depths, toeplitz_depths, lowrank_depth,
-           lowrank_ranks]
+required: [activation, slope, toeplitz_activation, dense_depth, dcnn_depths, dtnn_depths, toeplitz_depths,
+           lowrank_depth, lowrank_ranks]
 properties:
   activation: {enum: [leaky_relu, relu]}
+  toeplitz_activation:
+    description: activation of the Toeplitz networks (L4832 "interleaved with ReLU activations"); leaky_relu uses slope
+    enum: [relu, leaky_relu]
   slope: {type: number, minimum: 0, maximum: 1}
   dense_depth: {$ref: "#/$defs/posint"}
   dcnn_depths: {type: array, uniqueItems: true, items: {$ref: "#/$defs/posint"}}
@@ -36,17 +49,17 @@ properties:
 """
 ITEM = Item(id="fig_4_5", kind="figure", title="size vs accuracy, structured networks (CIFAR-10)",
             thesis_lines="L4826-4853", status=IMPLEMENTED, schema=SCHEMA, uses=("ch4_train",),
-            reference=(REFERENCE,))
+            reference=(REFERENCE,), renders=("figure", "table"))
 DATASET = "cifar10"
 
 
 def labels(p) -> list[dict]:
-    """Dense, DCNN, DTNN, Toeplitz and low-rank networks with the same activation."""
+    """Dense, DCNN, DTNN and low-rank networks with ``activation``; Toeplitz networks with ``toeplitz_activation``."""
     a, s = p["activation"], p["slope"]
     out = [ch4_runs.mlp_labels("dense", p["dense_depth"], a, s)]
     out += [ch4_runs.mlp_labels("dcnn", d, a, s) for d in p["dcnn_depths"]]
     out += [ch4_runs.mlp_labels("dtnn", d, a, s) for d in p["dtnn_depths"]]
-    out += [ch4_runs.mlp_labels("toeplitz", d, a, s) for d in p["toeplitz_depths"]]
+    out += [ch4_runs.mlp_labels("toeplitz", d, p["toeplitz_activation"], s) for d in p["toeplitz_depths"]]
     out += [ch4_runs.mlp_labels("lowrank", p["lowrank_depth"], a, s, rank=r) for r in p["lowrank_ranks"]]
     return out
 
@@ -86,8 +99,10 @@ def run(ctx) -> None:
     runs = ch4_report.load_runs(ctx.inputs)
     p = ctx.params
     res = ch4_report.base_result("fig_4_5", runs, [
-        f"Activation {p['activation']} (slope {p['slope']}) after every hidden layer for every family; structured "
-        f"output layer of the same family sliced to the logits; dense baseline: {p['dense_depth']} hidden layer(s).",
+        f"Activation {p['activation']} (slope {p['slope']}) after every hidden layer of the DCNN, DTNN, low-rank and "
+        f"dense networks; Toeplitz networks: {p['toeplitz_activation']} (L4832: 'interleaved with ReLU "
+        f"activations'); structured output layer of the same family sliced to the logits; dense baseline: "
+        f"{p['dense_depth']} hidden layer(s).",
         f"Low-rank networks: fixed depth {p['lowrank_depth']} (not stated in the thesis), ranks {p['lowrank_ranks']}.",
         "The thesis legend swaps 'Toeplitz' and 'Diagonal-Toeplitz'; thesis curves are labelled by their data series."])
     res.update(series(runs))
@@ -126,6 +141,11 @@ def plot(ctx) -> None:
                 notes=res.get("notes", []))
 
 
+#: config keys chosen to reproduce the x values of the thesis's Figure 4.5 data (the weight-range cells)
+FITTED_RANGE = ("studies.fig_4_5 grids (dcnn/dtnn/toeplitz depths, lowrank_ranks) and "
+                "studies.ch4_train.toeplitz_output, taken from the thesis's figure data")
+
+
 def claim_cells(runs: list[dict]) -> list[dict]:
     """The Figure 4.5 statements of the thesis text (``thesis_values.csv`` item ``figure_4_5``)."""
     cells: list[dict] = []
@@ -135,19 +155,21 @@ def claim_cells(runs: list[dict]) -> list[dict]:
         cells.append({"row": "Dense baseline", "column": "#weights", "value": ch4_runs.n_weights(dense[0]) / 1e6})
     if structured:
         lo, hi = min(ch4_runs.n_weights(m) for m in structured), max(ch4_runs.n_weights(m) for m in structured)
-        cells.append({"row": "all", "column": "#weights range (min)", "value": lo / 1e3})
-        cells.append({"row": "all", "column": "#weights range (max)", "value": hi / 1e3})
+        fit = {"fitted": FITTED_RANGE}
+        cells.append({"row": "all", "column": "#weights range (min)", "value": lo / 1e3, **fit})
+        cells.append({"row": "all", "column": "#weights range (max)", "value": hi / 1e3, **fit})
+        cells.append({"row": "all", "column": "#weights range", "value": f"{lo / 1e3:g}..{hi / 1e3:g}", **fit})
         if dense:
             d = ch4_runs.n_weights(dense[0])
-            cells.append({"row": "all", "column": "#weights range (min) as % of dense", "value": 100 * lo / d})
-            cells.append({"row": "all", "column": "#weights range (max) as % of dense", "value": 100 * hi / d})
-    for fam, key in (("dcnn", "DCNN / Toeplitz nets"), ("dtnn", "DTNN")):
-        depths = [m["labels"]["depth"] for m in runs if m["labels"]["family"] == fam]
-        if depths and fam == "dcnn":
-            cells.append({"row": key, "column": "depth range (min)", "value": min(depths)})
-            cells.append({"row": key, "column": "depth range (max)", "value": max(depths)})
-        elif depths:
-            cells.append({"row": key, "column": "depth range (max)", "value": max(depths)})
+            cells.append({"row": "all", "column": "#weights range (min) as % of dense", "value": 100 * lo / d, **fit})
+            cells.append({"row": "all", "column": "#weights range (max) as % of dense", "value": 100 * hi / d, **fit})
+    depths = [m["labels"]["depth"] for m in runs if m["labels"]["family"] in ("dcnn", "toeplitz")]
+    if depths:  # "a varying depth ranging from 1 to 40 (DCNNs, Toeplitz networks)", L4841-4842: a setting
+        cells.append({"row": "DCNN / Toeplitz nets", "column": "depth range (min)", "value": min(depths)})
+        cells.append({"row": "DCNN / Toeplitz nets", "column": "depth range (max)", "value": max(depths)})
+    dtnn = [m["labels"]["depth"] for m in runs if m["labels"]["family"] == "dtnn"]
+    if dtnn:
+        cells.append({"row": "DTNN", "column": "depth range (max)", "value": max(dtnn)})
     ranks = [m["labels"]["rank"] for m in runs if m["labels"]["family"] == "lowrank"]
     if ranks:
         cells.append({"row": "Low-rank nets", "column": "rank range (min)", "value": min(ranks)})

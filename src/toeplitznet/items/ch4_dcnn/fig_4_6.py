@@ -3,7 +3,9 @@ structured-head networks on CIFAR-10.
 
 The thesis plots the six networks of Table 4.5, so the figure is drawn from Table 4.5's result (no runs of
 its own). ``studies.fig_4_6.show_unplotted_reference`` adds the five points of the thesis's source that the
-final figure leaves out (commented out in its plotting script).
+final figure leaves out (commented out in its plotting script). Its claim table
+(``paper_tables/<scale>/fig_4_6.md``) judges the prose claim tied to it, "a competitive accuracy over 78%"
+(L5025), a lower bound, from Table 4.5's result; Table 4.5's other cells are not repeated there.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ properties:
 """
 ITEM = Item(id="fig_4_6", kind="figure", title="scattering + DC / LDR heads: size vs accuracy (Table 4.5's runs)",
             thesis_lines="L5008-5028", status=IMPLEMENTED, schema=SCHEMA, result_of="table_4_5",
-            reference=(REFERENCE,))
+            reference=(REFERENCE,), renders=("figure", "table"))
 HEAD_STYLE = {"dc": ("s", "C2"), "ldr_sd": ("^", "C0"), "toeplitz_like": ("D", "C3"), "ldr_td": ("v", "C1")}
 
 

@@ -6,7 +6,8 @@ not reproduced". The DCNN's architecture is not stated in the thesis; ECAI Table
 and a DC output layer sliced to the 10 logits: (3 * 8 + 1) * 1024 + 20. Depth, width and activation:
 ``studies.table_4_2``; training: ``studies.ch4_train`` (the thesis gives no MNIST training settings; the
 CIFAR-10 ones are used). The input size is the same at both scales (Fashion-MNIST stands in for MNIST at
-the smoke scale), so the parameter count is the paper's at every scale.
+the smoke scale), so the parameter count is the paper's at every scale. Depth and width were chosen to match
+that count: the '#Params' cell is "matches by construction" (``fitted``), not a reproduced result.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ properties:
 ITEM = Item(id="table_4_2", kind="table", title="DCNN on MNIST beside compression methods (3 cited rows)",
             thesis_lines="L4879-4901", status=IMPLEMENTED, schema=SCHEMA, uses=("ch4_train",))
 DATASET = "mnist"
+#: the config keys chosen to match the printed count
+FITTED = "studies.table_4_2.depth, studies.table_4_2.width (fitted to ECAI Table 3's 25 620)"
 
 
 def labels(p) -> list[dict]:
@@ -57,7 +60,7 @@ def cells(runs: list[dict], count_unit: float = 1e3) -> list[dict]:
     out = []
     for m in runs:
         row, acc = row_label(m["labels"]), ch4_runs.final_accuracy(m)
-        out.append({"row": row, "column": "#Params", "value": ch4_runs.n_weights(m) / count_unit})
+        out.append({"row": row, "column": "#Params", "value": ch4_runs.n_weights(m) / count_unit, "fitted": FITTED})
         out.append({"row": row, "column": "Error (%)", "value": None if acc is None else 100.0 * (1.0 - acc)})
     return out
 

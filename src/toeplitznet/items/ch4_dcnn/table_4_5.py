@@ -1,11 +1,17 @@
 """Table 4.5 (ECAI Table 2 without its ensemble row): scattering + batch norm + DC or LDR head on CIFAR-10.
 
 Thesis L4997-5028: "2 depth scattering on the RGB images followed by a batch norm and LDR or DC layer";
-the scattering parameters are not stated (J = 2, L = 8 reproduce the counts). The scattering features are
-computed once (rule ``ch4_scattering``) and each head is trained on them with the shared settings.
-'#Parameters' follows the counting convention that reproduces all six printed counts: trainable weights
-plus the batch norm's running mean and variance (``count_bn_stats``; see
-:mod:`toeplitznet.items.ch4_dcnn.param_counts_ch4`). Figure 4.6 draws the same runs.
+the scattering parameters are not stated (J = 2, L = 8 were chosen to reproduce the counts). The scattering
+features are computed once (rule ``ch4_scattering``) and each head is trained on them with the shared settings.
+
+'#Parameters' follows the counting convention that reproduces five of the six printed counts (not
+Toeplitz-like r = 1: 108 864 against "110K"): trainable weights plus the batch norm's running mean and
+variance (``count_bn_stats``; see :mod:`toeplitznet.items.ch4_dcnn.param_counts_ch4`). The thesis says
+"trainable parameters" (L4834-4835, L5021-5022), which the running statistics are not: the count cells are
+therefore marked fitted (J, L and ``count_bn_stats`` were chosen to match them: "matches by construction",
+never "reproduced"), and the strictly trainable count (batch norm affine + head) is shown beside them,
+compared with the same printed count. Figure 4.6 draws the same runs; the "over 78%" claim (L5025) is the
+lower-bound cell of the best DC head.
 """
 
 from __future__ import annotations
@@ -31,6 +37,10 @@ properties:
 ITEM = Item(id="table_4_5", kind="table", title="scattering + DC / LDR heads (CIFAR-10)",
             thesis_lines="L4997-5028", status=IMPLEMENTED, schema=SCHEMA, uses=("ch4_train",))
 DATASET = "cifar10"
+#: the config keys chosen to match the printed counts (the count cells say so: "matches by construction")
+FITTED = "studies.table_4_5.J, studies.table_4_5.L, studies.table_4_5.count_bn_stats"
+#: the count the thesis's words describe ("trainable parameters"), beside the printed convention
+STRICT_COLUMN = "#Parameters (strictly trainable)"
 
 
 def labels(p) -> list[dict]:
@@ -72,10 +82,18 @@ def run(ctx) -> None:
         f"with Leaky-ReLU slope {p['slope']} + a DC layer sliced to the logits; LDR heads: one square LDR layer "
         "sliced to the logits.",
         "#Parameters = trainable weights" + (" + batch-norm running mean and variance" if p["count_bn_stats"] else "")
-        + " (the convention that reproduces the six printed counts)."])
+        + " (the convention that reproduces five of the six printed counts; fitted: " + FITTED + "). The thesis "
+        "says 'trainable parameters' (L4834-4835, L5021-5022): the strictly trainable count is the column "
+        f"'{STRICT_COLUMN}'."])
     if not p["count_bn_stats"]:
         runs = [dict(m, n_params_thesis=m["n_params"]) for m in runs]
     cells = ch4_runs.table_cells(ITEM.id, runs)
+    for c in cells:
+        if c["column"] == "#Parameters":
+            c["fitted"] = FITTED
+    for m in runs:
+        cells.append({"row": ch4_runs.row_label(ITEM.id, m["labels"]), "column": STRICT_COLUMN,
+                      "value": int(m.get("n_trainable_params", m["n_params"])) / 1e3, "compare_with": "#Parameters"})
     best = ch4_runs.best_run([m for m in runs if m["labels"]["head"] == "dc"])
     if best is not None:
         cells.append({"row": "DC + scattering", "column": "accuracy (lower bound stated)",
