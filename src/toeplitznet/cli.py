@@ -9,6 +9,7 @@ Subcommands::
     toeplitznet audit [--scale smoke|paper] [--configfile F] [--item ITEM ...] [--output F]
     toeplitznet check-config [--configfile F] [--set key=value ...]
     toeplitznet studies                                           list the study jobs and their modules
+    toeplitznet explain ITEM [--scale S]                          each cell's claim, rule, verdict and reason
 
 Config handling follows the timm idiom: YAML defaults (``config/config.yaml`` is the smoke scale),
 ``--set dotted.key=value`` overrides, and the resolved config saved beside the outputs.
@@ -23,7 +24,8 @@ from pathlib import Path
 
 
 def _common_config(ap: argparse.ArgumentParser) -> None:
-    ap.add_argument("--configfile", default="config/config.yaml", help="YAML config (default: smoke scale)")
+    ap.add_argument("--configfile", default="config/config.yaml",
+                    help="YAML config, layered over config/config.yaml as Snakemake does (default: the smoke config)")
     ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                     help="override a config key (dotted path); repeatable")
 
@@ -46,31 +48,40 @@ def _print_items(as_json: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="toeplitznet", description=__doc__.split("\n\n")[0])
-    sub = ap.add_subparsers(dest="cmd", required=True)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["explain"]:  # its own parser (toeplitznet.report.explain), options after the item
+        from .report.explain import main as explain_main
+
+        return explain_main(argv[1:])
+    ap = argparse.ArgumentParser(
+        prog="toeplitznet",
+        description="toeplitznet: the items of A. Araujo's thesis (list, run, render, audit) outside Snakemake.",
+        epilog="Run 'toeplitznet COMMAND --help' for the options of a command.")
+    sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
 
     p_items = sub.add_parser("items", help="list every thesis item (chapter, targets, status, config section)")
     p_items.add_argument("--json", action="store_true", help="print the list as JSON")
 
     p_run = sub.add_parser("run", help="run a study outside Snakemake (same code, same provenance)")
-    p_run.add_argument("study")
+    p_run.add_argument("study", help="a study of the config's DAG: an item (table_4_1) or an auxiliary study "
+                                     "(param_counts_ch4); 'toeplitznet studies' lists them")
     _common_config(p_run)
     p_run.add_argument("--out-dir", default=None, help="default: results/cli/<scale>/<study>")
     p_run.add_argument("--input", action="append", default=[], metavar="NAME=PATH",
                        help="replace one of the study's inputs (default: the DAG's own paths)")
 
     p_plot = sub.add_parser("plot", help="draw an item's figure from result files")
-    p_plot.add_argument("study")
+    p_plot.add_argument("study", metavar="item", help="a figure item (fig_5_1); 'toeplitznet items' lists them")
     _common_config(p_plot)
     p_plot.add_argument("--out-dir", default=None, help="default: results/cli/<scale>/<item>")
     p_plot.add_argument("--input", action="append", default=[], metavar="NAME=PATH",
                         help="replace one of the figure's inputs (default: the DAG's own paths)")
 
     p_tab = sub.add_parser("render-table", help="render ours-vs-thesis table from result files")
-    p_tab.add_argument("item")
-    p_tab.add_argument("results", nargs="+")
+    p_tab.add_argument("item", help="a table item (table_4_1)")
+    p_tab.add_argument("results", nargs="+", help="result JSON files holding the item's cells")
     p_tab.add_argument("--out-dir", default=None, help="default: paper_tables/<scale>")
-    p_tab.add_argument("--caption", default="")
+    p_tab.add_argument("--caption", default="", help="caption line (default: '<item>: ours beside the thesis')")
     _common_config(p_tab)
 
     p_aud = sub.add_parser("audit", help="re-hash the chain behind every rendered number of one scale")
@@ -83,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     _common_config(p_chk)
 
     sub.add_parser("studies", help="list the study jobs and their modules")
+    sub.add_parser("explain", help="every cell of an item: claim kind, thesis value, rule, ours, verdict and reason "
+                                   "(toeplitznet explain ITEM --help)")
 
     args = ap.parse_args(argv)
     from .config import ConfigError, load_config

@@ -77,11 +77,12 @@ def apply_overrides(cfg: Mapping[str, Any], overrides: Sequence[str]) -> dict[st
 
 
 def validate(cfg: Mapping[str, Any], source: str | os.PathLike | None = None,
-             check_paths: bool = True) -> None:
-    """Validate against the JSON schema, then check folders that must exist.
+             check_paths: bool = True, cli_keys: Sequence[str] = ()) -> None:
+    """Validate against the JSON schema, then the cross-field checks, then folders that must exist.
 
     Raises :class:`ConfigError` whose message names the source file and the dotted key, e.g.
-    ``config/config.yaml: config key studies.fig_4_2.epochs: -1 is less than the minimum of 1``.
+    ``config/config.yaml: config key studies.fig_4_2.epochs: -1 is less than the minimum of 1``; a key set
+    on the command line (``cli_keys``, from ``--config``) is blamed on the command line instead.
     """
     import jsonschema
 
@@ -92,20 +93,18 @@ def validate(cfg: Mapping[str, Any], source: str | os.PathLike | None = None,
     if errors:
         lines = []
         for err in errors:
-            path = list(err.absolute_path)
-            if err.validator == "additionalProperties":
-                lines.append(f"config key {_key_path(path)}: {err.message}")
-            elif err.validator == "required":
-                lines.append(f"config key {_key_path(path)}: {err.message}")
-            else:
-                lines.append(f"config key {_key_path(path)}: {err.message}")
+            key = _key_path(list(err.absolute_path))
+            cli = any(key == k or key.startswith(k + ".") or k.startswith(key + ".") for k in cli_keys)
+            origin = " (set on the command line with --config)" if cli and key != "<top level>" else ""
+            lines.append(f"config key {key}{origin}: {err.message}")
         raise ConfigError(where + "invalid configuration\n  " + "\n  ".join(lines))
     from .registry import discover
 
     try:
+        cross_checks(cfg)
         discover().check_config(cfg)
     except ValueError as exc:
-        raise ConfigError(f"{where}{exc}") from exc
+        raise ConfigError(f"{where}{exc}" if not str(exc).startswith(where) else str(exc)) from exc
     if check_paths:
         for key, value in folder_settings(cfg):
             if value is not None and not Path(value).is_dir():
@@ -127,15 +126,103 @@ def _check_items(cfg: Mapping[str, Any], where: str) -> None:
                               + (f" ({it.reason})" if it.reason else ""))
 
 
+#: keys that describe the machine or where files live, not the experiment: they may differ from the scale's
+#: settings file without making the results "not the thesis's settings"
+ENVIRONMENT_KEYS = ("paths.", "data.mirror", "data.imagenet_root", "data.allow_download", "threads", "device",
+                    "resources.", "render.")
+
+
+def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, Mapping) and v:
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def scale_settings_file(scale: str) -> Path:
+    """The file that defines a scale's settings (``config/config.yaml`` = smoke, ``config/paper.yaml``)."""
+    return project_root() / "config" / ("paper.yaml" if scale == "paper" else "config.yaml")
+
+
+def scale_deviations(cfg: Mapping[str, Any]) -> list[str]:
+    """Keys whose values differ from the settings of the config's own scale (environment keys aside), e.g.
+    every study key when smoke settings are run with ``--config scale=paper``. A paper-scale render with
+    deviations says so in its header and the audit names them: it is not "the thesis's settings"."""
+    ref_path = scale_settings_file(cfg["scale"])
+    if not ref_path.is_file():
+        return []
+    ref = _flatten(load_yaml(ref_path))
+    ours = _flatten(cfg)
+    keys = sorted(set(ref) | set(ours))
+    return [k for k in keys if not k.startswith(ENVIRONMENT_KEYS) and k not in ("scale",)
+            and ref.get(k, "<absent>") != ours.get(k, "<absent>")]
+
+
+def coerce_overrides(cfg: dict[str, Any], overrides: Mapping[str, Any]) -> list[str]:
+    """Parse the string leaves of Snakemake ``--config`` overrides as YAML (Snakemake leaves nested values as
+    strings: ``studies={ch4_train: {epochs: 5}}`` gives ``'5'``), in ``cfg`` and ``overrides``; returns the
+    dotted keys that came from the command line."""
+    keys: list[str] = []
+
+    def walk(node: Any, over: Any, path: list[str]) -> None:
+        if not isinstance(over, Mapping):
+            return
+        for k, v in over.items():
+            here = path + [str(k)]
+            if isinstance(v, Mapping):
+                walk(node.get(k, {}) if isinstance(node, Mapping) else {}, v, here)
+                continue
+            keys.append(".".join(here))
+            if isinstance(v, str) and isinstance(node, dict) and k in node and isinstance(node[k], str):
+                try:
+                    parsed = yaml.safe_load(v)
+                except yaml.YAMLError:
+                    continue
+                if not isinstance(parsed, str):
+                    node[k] = parsed
+
+    walk(cfg, overrides, [])
+    return keys
+
+
+def cross_checks(cfg: Mapping[str, Any]) -> None:
+    """Checks across keys that the schema cannot express (``ConfigError`` naming the keys)."""
+    data = cfg.get("data", {})
+    if "imagenet" in (data.get("datasets") or []) and not data.get("imagenet_root"):
+        raise ConfigError("config key data.datasets lists imagenet but data.imagenet_root is not set: ImageNet "
+                          "is never downloaded; point data.imagenet_root at your ILSVRC2012 folder")
+
+
 def folder_settings(cfg: Mapping[str, Any]) -> list[tuple[str, str | None]]:
     """Config keys naming folders that must exist when set (dataset mirror and user-given datasets)."""
     data = cfg.get("data", {})
     return [("data.mirror", data.get("mirror")), ("data.imagenet_root", data.get("imagenet_root"))]
 
 
-def load_config(path: str | os.PathLike, overrides: Sequence[str] = (), check_paths: bool = True) -> dict[str, Any]:
-    """Load a YAML config, apply overrides, validate it and return the resolved dict."""
-    cfg = apply_overrides(load_yaml(path), overrides)
+def deep_update(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` updated by ``over`` recursively (how Snakemake layers config files and ``--config``)."""
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(base.get(k), dict):
+            deep_update(base[k], v)
+        else:
+            base[k] = copy.deepcopy(v)
+    return base
+
+
+def load_config(path: str | os.PathLike, overrides: Sequence[str] = (), check_paths: bool = True,
+                base: str | os.PathLike | None = "default") -> dict[str, Any]:
+    """Load a YAML config layered over ``base`` (default: ``config/config.yaml``, as the Snakefile's default
+    configfile is, so a partial file works as with Snakemake; ``None``: no base), apply ``dotted.key=value``
+    overrides, validate and return the resolved dict."""
+    cfg = load_yaml(path)
+    if base == "default":
+        base = project_root() / "config" / "config.yaml"
+    if base is not None and Path(base).resolve() != Path(path).resolve():
+        cfg = deep_update(load_yaml(base), cfg)
+    cfg = apply_overrides(cfg, overrides)
     validate(cfg, source=path, check_paths=check_paths)
     return cfg
 

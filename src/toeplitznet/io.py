@@ -177,15 +177,16 @@ def _cache_file() -> Path:
     return Path(os.environ.get("TOEPLITZNET_HASH_CACHE", ".snakemake/toeplitznet-hash-cache.json"))
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    """sha256 of a file; files of ``BIG_FILE_BYTES`` or more are cached by (path, size, mtime_ns).
+def sha256_file(path: str | os.PathLike, *, cache: bool | None = None) -> str:
+    """sha256 of a file; files of ``BIG_FILE_BYTES`` or more (any file with ``cache=True``) are cached by
+    (path, size, mtime_ns).
 
     The cache is the JSON file named by ``$TOEPLITZNET_HASH_CACHE`` (default
     ``.snakemake/toeplitznet-hash-cache.json``); an unreadable or unwritable cache is ignored.
     """
     path = Path(path)
     st = path.stat()
-    if st.st_size < BIG_FILE_BYTES:
+    if not (cache if cache is not None else st.st_size >= BIG_FILE_BYTES):
         return _sha256_file_uncached(path)
     key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
     cache_path = _cache_file()

@@ -24,12 +24,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .codehash import job_code
 from .registry import Item, Registry, Study, discover
 
 __all__ = ["build_plan", "Plan", "Paths", "PlanError", "study_config", "run_job_config", "StudyJob", "RunJob",
            "EvalJob", "FigureJob"]
 
-TABLE_EXTS = ("csv", "md", "tex")
+TABLE_EXTS = ("csv", "md", "tex", "html")
+RUNNER = "toeplitznet.studies.runner"
+JOB_SCRIPT = "workflow/scripts/job.py"
 FIGURE_EXTS = ("pdf", "png")
 
 
@@ -113,6 +116,7 @@ class StudyJob:
     cfg: dict[str, Any]
     threads: int
     gpu: int
+    code: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -126,6 +130,7 @@ class RunJob:
     threads: int
     gpu: int
     items: list[str] = field(default_factory=list)
+    code: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -139,6 +144,7 @@ class EvalJob:
     cfg: dict[str, Any]
     threads: int
     gpu: int
+    code: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -148,6 +154,7 @@ class FigureJob:
     item: str
     inputs: dict[str, Any]
     cfg: dict[str, Any]
+    code: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -163,9 +170,18 @@ class Plan:
     evals: dict[tuple[str, str], EvalJob]
     tables: dict[str, list[str]]
     figures: dict[str, FigureJob]
+    table_code: dict[str, Any] = field(default_factory=dict)
+    scale_deviations: list[str] = field(default_factory=list)
 
     def item_targets(self, item_id: str) -> list[str]:
         return self.paths.item_targets(self.registry.item(item_id))
+
+    def title(self, item_id: str) -> str:
+        """'Table 4.1: dense / DCNN / LDR on flattened CIFAR-10 (thesis L4854-4877)'."""
+        from .registry import pretty_id
+
+        it = self.registry.item(item_id)
+        return f"{pretty_id(it.id)}: {it.title}" + (f" (thesis {it.thesis_lines})" if it.thesis_lines else "")
 
     def render_targets(self) -> list[str]:
         return [t for i in self.items for t in self.item_targets(i)]
@@ -177,9 +193,10 @@ class Plan:
 
 # ------------------------------------------------------------------------------------------ configs
 def job_base(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The global keys every job's resolved config carries."""
-    return {"scale": config["scale"], "seed": config["seed"], "device": config["device"],
-            "threads": config["threads"], "data": copy.deepcopy(config["data"])}
+    """The global keys every job's resolved config carries: what can change its numbers. CPU threads (a
+    Snakemake resource of the job) and the data settings (datasets reach jobs as verified files through
+    their manifests) are not part of it, so changing them reruns nothing."""
+    return {"scale": config["scale"], "seed": config["seed"], "device": config["device"]}
 
 
 def study_config(config: Mapping[str, Any], section: str | None) -> dict[str, Any]:
@@ -195,11 +212,16 @@ def spec_hash(obj: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
 
+TRAIN_CODE = (["toeplitznet.runs.train_job", RUNNER], [JOB_SCRIPT])
+
+
 def run_job_config(config: Mapping[str, Any], spec: Mapping[str, Any], paths: Paths) -> dict[str, Any]:
     """Resolved config of a training run: the spec (without its input paths) and a checkpoint folder whose
-    name carries a hash of everything that defines the run, so a changed setting starts afresh."""
+    name carries a hash of everything that defines the run and of the training code, so a changed setting or
+    changed code starts afresh instead of reusing an old finished run."""
     body = {k: copy.deepcopy(v) for k, v in spec.items() if k not in ("inputs", "gpu")}
-    h = spec_hash({k: body.get(k) for k in ("model", "data", "train", "count")})
+    h = spec_hash({**{k: body.get(k) for k in ("model", "data", "train", "count")},
+                   "code": job_code(*TRAIN_CODE)["sha256"]})
     body["checkpoint_dir"] = f"{paths.checkpoints}/runs/{spec['id']}-{h}"
     return {**job_base(config), "study": body}
 
@@ -225,7 +247,8 @@ def _study_job(config, reg: Registry, paths: Paths, job: Item | Study) -> StudyJ
     inputs = dict(inputs_fn(config, paths)) if inputs_fn else {}
     cfg = cfg_fn(config, paths) if cfg_fn else study_config(config, job.config_section)
     return StudyJob(name=name, inputs=inputs, outputs=paths.study_outputs(job), cfg=cfg,
-                    threads=_threads(config, job.threads), gpu=_gpu(config, job.gpu))
+                    threads=_threads(config, job.threads), gpu=_gpu(config, job.gpu),
+                    code=job_code([reg.modules[name], RUNNER], [JOB_SCRIPT]))
 
 
 def build_plan(config: Mapping[str, Any], reg: Registry | None = None) -> Plan:
@@ -269,7 +292,7 @@ def build_plan(config: Mapping[str, Any], reg: Registry | None = None) -> Plan:
             runs[rid] = RunJob(id=rid, inputs=dict(spec.get("inputs", {})),
                                outputs={"model": paths.run(rid, "model.pt"), "metrics": paths.run(rid, "metrics.json")},
                                cfg=cfg, threads=int(config["threads"]), gpu=_gpu(config, spec.get("gpu", False)),
-                               items=[it.id])
+                               items=[it.id], code=job_code(*TRAIN_CODE))
         efn = reg.hook(it.id, "evaluations")
         for (rid, eid), espec in (efn(config, paths) if efn else {}).items():
             if rid not in runs:
@@ -280,9 +303,12 @@ def build_plan(config: Mapping[str, Any], reg: Registry | None = None) -> Plan:
             evals[(rid, eid)] = EvalJob(run=rid, evaluation=eid,
                                         inputs={"model": runs[rid].outputs["model"], **runs[rid].inputs},
                                         output=paths.evaluation(rid, eid), cfg=cfg, threads=int(config["threads"]),
-                                        gpu=_gpu(config, espec.get("gpu", False)))
+                                        gpu=_gpu(config, espec.get("gpu", False)),
+                                        code=job_code(["toeplitznet.runs.evaluate", RUNNER,
+                                                       _evaluation_module(espec["kind"])], [JOB_SCRIPT]))
     tables: dict[str, list[str]] = {}
     figures: dict[str, FigureJob] = {}
+    deviations = _deviations(config)
     for it in active:
         if "table" in it.render_kinds:
             fn = reg.hook(it.id, "table_sources")
@@ -295,6 +321,31 @@ def build_plan(config: Mapping[str, Any], reg: Registry | None = None) -> Plan:
                 inputs = {"result": paths.result(it.study)}
                 for k, ref in enumerate(it.reference):
                     inputs["reference" if k == 0 else f"reference{k + 1}"] = paths.reference(ref)
-            figures[it.id] = FigureJob(item=it.id, inputs=inputs, cfg=study_config(config, it.config_section))
+            fcfg = study_config(config, it.config_section)
+            if deviations:
+                fcfg["scale_deviations"] = deviations
+            figures[it.id] = FigureJob(item=it.id, inputs=inputs, cfg=fcfg,
+                                       code=job_code([reg.modules[it.id], RUNNER, "toeplitznet.report.figures"],
+                                                     [JOB_SCRIPT]))
     return Plan(config=config, paths=paths, registry=reg, items=requested, studies=studies, runs=runs,
-                evals=evals, tables=tables, figures=figures)
+                evals=evals, tables=tables, figures=figures,
+                table_code=job_code(["toeplitznet.report.tables"], ["workflow/scripts/render_table.py"]),
+                scale_deviations=deviations)
+
+
+def _deviations(config: Mapping[str, Any]) -> list[str]:
+    """Paper-scale keys that differ from config/paper.yaml (none are reported at the smoke scale, whose
+    numbers are never compared with the thesis)."""
+    if config["scale"] != "paper":
+        return []
+    from .config import scale_deviations
+
+    return scale_deviations(config)
+
+
+def _evaluation_module(kind: str) -> str:
+    from .runs.evaluate import EVALUATIONS
+
+    if kind not in EVALUATIONS:
+        raise PlanError(f"unknown evaluation kind {kind!r}; known: {', '.join(sorted(EVALUATIONS))}")
+    return EVALUATIONS[kind].split(":")[0]

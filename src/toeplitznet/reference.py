@@ -2,6 +2,13 @@
 
 Items are named as in the thesis (``table_D_1``, ``fig_5_2``, ``ecai_fig_2a``); the CSV uses lower-case ids
 (``table_d_1``, ``figure_5_2``, ``ecai_figure_2``). :func:`thesis_item_id` maps one to the other.
+
+Every row of ``thesis_values.csv`` also says what kind of claim the number is (column ``claim``: a point
+value, a value with ±, a bound stated in prose, a range, a truncated count, an exact computation, a speed-up
+ratio, a timing, a setting, a citation) and the step of its last printed digit (``precision``); the notation
+is documented in ``reference/README.md`` and parsed by :func:`toeplitznet.report.verdicts.parse_claim`.
+Both columns are optional in a thesis-values file (older files and test fixtures without them get the kind
+inferred from the note, the ± and the unit).
 """
 
 from __future__ import annotations
@@ -52,10 +59,21 @@ class ThesisCell:
     unit: str
     source_line: str
     note: str
+    claim: str = ""
+    precision: str = ""
+    text: str = ""
 
     @property
     def cited(self) -> bool:
+        """A number the thesis quotes from another paper (``claim`` ``citation``, or a note starting "cited")."""
+        if self.claim.strip():
+            return self.claim.strip().lower() == "citation"
         return self.note.strip().lower().startswith("cited")
+
+    @property
+    def printed(self) -> str:
+        """The value as printed in the CSV (keeps trailing zeros: ``0.50``), for the precision of the claim."""
+        return self.text or str(self.value)
 
 
 def _num(text: str) -> float | str:
@@ -63,6 +81,11 @@ def _num(text: str) -> float | str:
         return float(text)
     except ValueError:
         return text
+
+
+#: columns every thesis-values file has; the claim columns are optional (see reference/README.md)
+REQUIRED_COLUMNS = frozenset({"item", "row", "column", "value", "plus_minus", "unit", "source_line", "note"})
+OPTIONAL_COLUMNS = frozenset({"claim", "precision"})
 
 
 @lru_cache(maxsize=4)
@@ -73,15 +96,17 @@ def _load(path: str) -> tuple[ThesisCell, ...]:
     out = []
     with open(p, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
-        expected = {"item", "row", "column", "value", "plus_minus", "unit", "source_line", "note"}
-        if set(reader.fieldnames or ()) != expected:
-            raise ValueError(f"{p}: expected columns {sorted(expected)}, got {reader.fieldnames}")
+        got = set(reader.fieldnames or ())
+        if not REQUIRED_COLUMNS <= got or not got <= REQUIRED_COLUMNS | OPTIONAL_COLUMNS:
+            raise ValueError(f"{p}: expected columns {sorted(REQUIRED_COLUMNS)} (optionally "
+                             f"{sorted(OPTIONAL_COLUMNS)}), got {reader.fieldnames}")
         for line_no, r in enumerate(reader, start=2):
             if not r["item"]:
                 raise ValueError(f"{p}:{line_no}: empty item id")
             out.append(ThesisCell(r["item"], r["row"], r["column"], _num(r["value"]),
                                   float(r["plus_minus"]) if r["plus_minus"] else None,
-                                  r["unit"], r["source_line"], r["note"]))
+                                  r["unit"], r["source_line"], r["note"], (r.get("claim") or "").strip(),
+                                  (r.get("precision") or "").strip(), r["value"].strip()))
     return tuple(out)
 
 

@@ -380,7 +380,7 @@ def readme_table(reg: Registry | None = None) -> str:
     lines = ["| item | chapter | what | target(s) | status | config section |", "|---|---|---|---|---|---|"]
     for r in item_rows(reg):
         targets = ", ".join(f"`{t}`" for t in r["targets"] if not t.endswith(".provenance.json")
-                            and not t.endswith((".csv", ".tex", ".png")))
+                            and not t.endswith((".csv", ".tex", ".png", ".html")))
         status = r["status"] + (f" ({r['reason']})" if r["reason"] else "")
         sec = f"`studies.{r['config_section']}`" if r["config_section"] else "–"
         lines.append(f"| {pretty_id(r['item'])} | {r['chapter']} | {r['title']} | {targets} | {status} | {sec} |")

@@ -9,12 +9,11 @@ rule download:
     output:
         manifest=f"{PATHS.data}/{{dataset}}/MANIFEST.json",
     params:
+        # what the dataset is (a change reruns it); where its files come from (data.mirror,
+        # data.allow_download) is read from the config by the script: the checksums decide, not the source
         dataset="{dataset}",
-        mirror=config["data"]["mirror"],
-        allow_download=config["data"]["allow_download"],
         imagenet_root=config["data"]["imagenet_root"],
         youtube8m=config["data"]["youtube8m"],
-        scale=SCALE,
     wildcard_constraints:
         dataset="|".join(list_datasets()),
     log:

@@ -5,20 +5,26 @@
 
 rule render_table:
     input:
-        lambda w: PLAN.tables[w.item],
+        results=lambda w: PLAN.tables[w.item],
+        thesis="reference/thesis_values.csv",
     output:
-        csv=report(
-            f"{PATHS.tables}/{{item}}.csv",
+        html=report(
+            f"{PATHS.tables}/{{item}}.html",
             caption="../report/table.rst",
             category="Tables",
             subcategory="{item}",
         ),
+        csv=f"{PATHS.tables}/{{item}}.csv",
         md=f"{PATHS.tables}/{{item}}.md",
         tex=f"{PATHS.tables}/{{item}}.tex",
         prov=f"{PATHS.tables}/{{item}}.provenance.json",
     params:
         item="{item}",
+        title=lambda w: PLAN.title(w.item),
+        scale_text=SCALE,
         tolerance=config["render"]["tolerance"],
+        code=PLAN.table_code,
+        scale_deviations=PLAN.scale_deviations,
     wildcard_constraints:
         item="|".join(PLAN.tables) or "NONE",
     log:
@@ -42,9 +48,11 @@ rule render_figure:
         ),
         prov=f"{PATHS.figures}/{{item}}.provenance.json",
     params:
+        title=lambda w: PLAN.title(w.item),
         study="{item}",
         entry="plot",
         cfg=lambda w: PLAN.figures[w.item].cfg,
+        code=lambda w: PLAN.figures[w.item].code,
     wildcard_constraints:
         item="|".join(PLAN.figures) or "NONE",
     log:

@@ -14,6 +14,7 @@ rule train_run:
         study="train_run",
         entry="run",
         cfg=lambda w: PLAN.runs[w.run].cfg,
+        code=lambda w: PLAN.runs[w.run].code,
     threads: config["threads"]
     resources:
         gpu=lambda w: PLAN.runs[w.run].gpu,
@@ -38,6 +39,7 @@ rule evaluate_run:
         study="evaluate_run",
         entry="run",
         cfg=lambda w: PLAN.evals[(w.run, w.evaluation)].cfg,
+        code=lambda w: PLAN.evals[(w.run, w.evaluation)].code,
     threads: config["threads"]
     resources:
         gpu=lambda w: PLAN.evals[(w.run, w.evaluation)].gpu,

@@ -14,6 +14,7 @@ for _name, _job in PLAN.studies.items():
             study=_name,
             entry="run",
             cfg=_job.cfg,
+            code=_job.code,
         threads: _job.threads
         resources:
             gpu=_job.gpu,

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from .errors import not_downloaded
+from .errors import DataError, not_downloaded
 from .registry import FASHION_MNIST_SYSTEM_DIR
 from .verification import read_manifest
 
@@ -511,6 +511,22 @@ def subset_indices(n: int, subset: int | float | None, seed: int = 0) -> np.ndar
     return np.sort(idx).astype(np.int64)
 
 
+def _check_manifest(name: str, root) -> None:
+    """Before reading a dataset, re-verify its files against its ``MANIFEST.json`` (when there is one): a
+    flipped byte is caught here, naming the file, not later by a decoder."""
+    from .verification import MANIFEST_NAME, check_manifest
+
+    if root is None:
+        return
+    for folder in (Path(root), Path(root) / name):
+        if (folder / MANIFEST_NAME).is_file():
+            problems = check_manifest(folder / MANIFEST_NAME)
+            if problems:
+                raise DataError(f"dataset {name}: " + "; ".join(problems) + ". Rerun the download rule "
+                                f"(snakemake --forcerun {folder / MANIFEST_NAME}) to fetch and verify it again.")
+            return
+
+
 def load_split(
     name: str,
     root: str | os.PathLike | None,
@@ -538,6 +554,7 @@ def load_split(
         raise ValueError(f"split must be 'train', 'val' or 'test', got {split!r}")
     if split == "val" and not val_fraction:
         raise ValueError("split='val' needs val_fraction > 0 (it is carved out of the training set)")
+    _check_manifest(name, root)
     images, labels = load_arrays(name, root, "test" if split == "test" else "train", label_mode=label_mode)
     idx = np.arange(images.shape[0], dtype=np.int64)
     if split != "test" and val_fraction:

@@ -25,9 +25,12 @@ def run_download_rule(smk) -> None:
     from .errors import DataError, imagenet_root_unset
 
     p = smk.params
+    data = smk.config["data"]
     manifest = Path(smk.output.manifest)
     root = manifest.parent
-    kw = {"mirror": p.mirror, "allow_download": bool(p.allow_download)}
+    # where the files come from (a mirror, the network) is not a param of the rule: the files are verified
+    # against the same checksums whatever their source, so changing it must not rerun the DAG
+    kw = {"mirror": data.get("mirror"), "allow_download": bool(data.get("allow_download"))}
     try:
         if p.dataset == "imagenet":
             if not p.imagenet_root:
@@ -50,6 +53,7 @@ def run_download_rule(smk) -> None:
         raise SystemExit(1) from exc
     if not manifest.exists():
         raise SystemExit(f"download {p.dataset}: {manifest} was not written")
-    Provenance(rule=smk.rule, scale=p.scale, config={k: v for k, v in dict(smk.params.items()).items()},
+    settings = {**dict(smk.params.items()), "mirror": kw["mirror"], "allow_download": kw["allow_download"]}
+    Provenance(rule=smk.rule, scale=smk.config["scale"], config=settings,
                wildcards=dict(smk.wildcards.items())).write_sidecar(manifest)
     log.info("%s verified in %s", p.dataset, root)

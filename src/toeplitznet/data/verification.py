@@ -171,6 +171,31 @@ def read_manifest(root: str | os.PathLike, name: str = MANIFEST_NAME) -> dict[st
     return data if isinstance(data, dict) else None
 
 
+def check_manifest(manifest: str | os.PathLike) -> list[str]:
+    """Re-verify the files a ``MANIFEST.json`` lists: each must exist with its recorded size and sha256
+    (hashes cached by path, size and mtime, so a re-check of unchanged files is cheap). Returns one message
+    per problem (empty: all good)."""
+    from ..io import sha256_file
+
+    manifest = Path(manifest)
+    try:
+        body = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return [f"{manifest}: unreadable dataset manifest ({exc})"]
+    problems = []
+    for rec in body.get("files", []):
+        f = manifest.parent / rec["name"]
+        if not f.is_file():
+            problems.append(f"{f}: listed in {manifest} but missing")
+            continue
+        size = f.stat().st_size
+        if rec.get("size") is not None and size != int(rec["size"]):
+            problems.append(f"{f}: {size} bytes, {manifest} records {rec['size']}")
+        elif rec.get("sha256") and sha256_file(f, cache=True) != rec["sha256"]:
+            problems.append(f"{f}: sha256 differs from {manifest} (the file changed after it was verified)")
+    return problems
+
+
 def write_manifest(root: Path, body: dict[str, Any], name: str) -> Path:
     """Write ``{"schema": ..., **body}`` as ``root/name`` (sorted keys, atomically); return its path."""
     body = {"schema": MANIFEST_SCHEMA, **body}

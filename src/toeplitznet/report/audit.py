@@ -26,14 +26,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..codehash import job_code
+from ..data.verification import check_manifest
 from .provenance import describe_file, sidecar_path
 from .tables import csv_value
 
 
 @dataclass
 class AuditReport:
+    """What the audit found: one line per cell / figure source, the problems (any fails the audit) and
+    warnings (reported, not failing: e.g. renders made from a working tree with uncommitted changes)."""
+
     lines: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     checked_files: int = 0
 
     @property
@@ -59,11 +65,21 @@ def _same(a: Any, b: Any) -> bool:
 
 
 class _SourceChecker:
-    """Checks (once per file) a result file, its sidecar and the sidecar's inputs."""
+    """Checks a result file and, transitively, the chain behind it (each file once).
 
-    def __init__(self, report: AuditReport):
+    For a source of a render: it exists, its hash equals the one recorded at rendering, its sidecar is
+    unchanged since rendering. Then, for it and every input below it: a pipeline product (any file with a
+    sidecar, and every file under ``results/``) must have a readable sidecar whose output hash equals the
+    file now, whose code fingerprint is that of the code now, and whose inputs exist with the hashes it
+    recorded; a dataset ``MANIFEST.json`` has its files re-verified; other inputs (reference data, a
+    user-given checkpoint) are leaves, compared by hash by the job that read them.
+    """
+
+    def __init__(self, report: AuditReport, results_root: str = "results"):
         self.report = report
+        self.results_root = Path(results_root)
         self.cache: dict[tuple[str, str, str | None], list[str]] = {}
+        self.chains: dict[str, list[str]] = {}
 
     def check(self, path: str, recorded_sha: str, recorded_sidecar_sha: str | None) -> list[str]:
         key = (path, recorded_sha, recorded_sidecar_sha)
@@ -80,38 +96,79 @@ class _SourceChecker:
         if now != recorded_sha:
             errs.append(f"source {path} changed after rendering (sha256 {now[:12]} != recorded {recorded_sha[:12]})")
         side = sidecar_path(p)
-        if not side.exists():
-            errs.append(f"provenance sidecar {side} is missing")
-            self.cache[key] = errs
-            return errs
-        side_sha = describe_file(side)["sha256"]
-        if recorded_sidecar_sha and side_sha != recorded_sidecar_sha:
+        if side.exists() and recorded_sidecar_sha and describe_file(side)["sha256"] != recorded_sidecar_sha:
             errs.append(f"sidecar {side} changed after rendering")
+        errs += self.chain(path)
+        self.cache[key] = errs
+        return errs
+
+    def _produced(self, p: Path) -> bool:
+        if sidecar_path(p).exists():
+            return True
+        try:
+            p.resolve().relative_to(self.results_root.resolve())
+            return True
+        except ValueError:
+            return False
+
+    def chain(self, path: str, _stack: tuple[str, ...] = ()) -> list[str]:
+        """Problems of ``path`` and of everything it was made from (memoised per file)."""
+        if path in self.chains:
+            return self.chains[path]
+        if path in _stack:  # pragma: no cover - a cycle cannot be built by Snakemake
+            return []
+        p = Path(path)
+        errs: list[str] = []
+        if p.name == "MANIFEST.json":
+            errs += check_manifest(p)
+        if not self._produced(p):
+            self.chains[path] = errs
+            return errs
+        side = sidecar_path(p)
+        if not side.exists():
+            self.chains[path] = errs + [f"provenance sidecar {side} is missing"]
+            return self.chains[path]
         try:
             meta = json.loads(side.read_text())
+            if not isinstance(meta, dict):
+                raise ValueError("not a JSON object")
         except ValueError as exc:
-            errs.append(f"sidecar {side} is not valid JSON: {exc}")
-            self.cache[key] = errs
-            return errs
-        outs = {o["path"]: o["sha256"] for o in meta.get("outputs", [])}
-        if str(p) in outs and outs[str(p)] != now:
-            errs.append(f"source {path} differs from what its job wrote (sidecar sha256 {outs[str(p)][:12]})")
+            self.chains[path] = errs + [f"sidecar {side} is not valid JSON: {exc}"]
+            return self.chains[path]
+        now = describe_file(p)["sha256"]
+        outs = {o.get("path"): o.get("sha256") for o in meta.get("outputs", [])}
+        if str(p) not in outs:
+            errs.append(f"sidecar {side} does not list {p} among its outputs")
+        elif outs[str(p)] != now:
+            errs.append(f"{p} differs from what its job wrote (sidecar sha256 {str(outs[str(p)])[:12]}, "
+                        f"now {now[:12]})")
+        code = meta.get("code") or {}
+        if code.get("entries"):
+            current = job_code(code["entries"], code.get("scripts", []))["sha256"]
+            if current != code.get("sha256"):
+                errs.append(f"{p} was made by code that has changed since (code {str(code.get('sha256'))[:12]}, "
+                            f"now {current[:12]}; modules from {', '.join(code['entries'])})")
+        elif meta.get("rule") not in (None, "download"):
+            errs.append(f"sidecar {side} records no code fingerprint")
         for inp in meta.get("inputs", []):
             ip = Path(inp["path"])
             if not ip.exists():
-                errs.append(f"input {ip} of {path} is missing")
+                errs.append(f"input {ip} of {p} is missing")
                 continue
             self.report.checked_files += 1
             if describe_file(ip)["sha256"] != inp["sha256"]:
-                errs.append(f"input {ip} of {path} changed since the job ran")
-        self.cache[key] = errs
-        return errs
+                errs.append(f"input {ip} of {p} changed since the job ran")
+            errs += self.chain(str(ip), _stack + (path,))
+        self.chains[path] = list(dict.fromkeys(errs))
+        return self.chains[path]
 
     @staticmethod
     def sidecar_facts(path: str) -> dict[str, Any]:
         try:
             meta = json.loads(sidecar_path(path).read_text())
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):
+            return {}
+        if not isinstance(meta, dict):
             return {}
         return {"commit": (meta.get("git") or {}).get("commit"), "dirty": (meta.get("git") or {}).get("dirty"),
                 "rule": meta.get("rule"), "scale": meta.get("scale")}
@@ -137,12 +194,14 @@ def audit_table(prov_path: Path, report: AuditReport, checker: _SourceChecker) -
         with open(csv_path, newline="", encoding="utf-8") as fh:
             rendered = {(r["row"], r["column"]): r for r in csv.DictReader(fh)}
     docs: dict[str, Any] = {}
+    shared: dict[str, list[str]] = {}  # a problem of a source file or its chain -> the cells it feeds
     for cell in prov["cells"]:
         name = f"{item} [{cell['row']} / {cell['column']}]"
         src = cell.get("source")
         line = {"item": item, "row": cell["row"], "column": cell["column"], "value": cell.get("value"),
                 "thesis": cell.get("thesis"), "status": cell.get("status"), "source": src,
                 "commit": None, "scale": prov.get("scale"), "ok": True}
+        own: list[str] = []
         if src:
             srec = prov["sources"].get(src, {})
             errs = checker.check(src, cell.get("source_sha256") or srec.get("sha256", ""),
@@ -151,6 +210,8 @@ def audit_table(prov_path: Path, report: AuditReport, checker: _SourceChecker) -
             line["commit"] = facts.get("commit")
             if facts.get("scale") and facts["scale"] != prov.get("scale"):
                 errs = errs + [f"source {src} is scale {facts['scale']}, table says {prov.get('scale')}"]
+            for e in errs:
+                shared.setdefault(e, []).append(f"[{cell['row']} / {cell['column']}]")
             # the value itself is compared even when the file's hash already failed, so that the edited
             # cells are named apart from the others of the same file
             if Path(src).exists():
@@ -160,27 +221,56 @@ def audit_table(prov_path: Path, report: AuditReport, checker: _SourceChecker) -
                     except ValueError as exc:
                         docs[src] = exc
                 if isinstance(docs[src], ValueError):
-                    errs = errs + [f"{src} is not valid JSON any more: {docs[src]}"]
+                    own.append(f"{src} is not valid JSON any more: {docs[src]}")
                 else:
                     try:
                         value = _pointer_get(docs[src], cell["pointer"])
                     except (KeyError, IndexError, ValueError, TypeError):
-                        errs = errs + [f"pointer {cell['pointer']} not found in {src}"]
+                        own.append(f"pointer {cell['pointer']} not found in {src}")
                     else:
                         if not _same(value, cell.get("value")):
-                            errs = [f"VALUE EDITED: {src}#{cell['pointer']} is now {value!r}, the table shows "
-                                    f"{cell.get('value')!r}"] + errs
-            for e in errs:
-                report.problems.append(f"{name}: {e}")
-            line["ok"] = not errs
+                            own.append(f"VALUE EDITED: {src}#{cell['pointer']} is now {value!r}, the table shows "
+                                       f"{cell.get('value')!r}")
+            line["ok"] = not errs and not own
         r = rendered.get((cell["row"], cell["column"]))
         if r is None:
-            report.problems.append(f"{name}: missing from {csv_path}")
-            line["ok"] = False
+            own.append(f"missing from {csv_path}")
         elif cell.get("value") is not None and r["ours"] != csv_value(cell["value"]):
-            report.problems.append(f"{name}: {csv_path} shows {r['ours']!r}, source value is {cell['value']!r}")
+            own.append(f"{csv_path} shows {r['ours']!r}, source value is {cell['value']!r}")
+        for e in own:
+            report.problems.append(f"{name}: {e}")
             line["ok"] = False
         report.lines.append(line)
+    for e, cells in shared.items():
+        more = f" (+{len(cells) - 8} more)" if len(cells) > 8 else ""
+        report.problems.append(f"{item}: {e}; feeds cell(s) {', '.join(cells[:8])}{more}")
+    _check_render_meta(report, item, prov)
+
+
+def _check_render_meta(report: AuditReport, item: str, prov: dict[str, Any]) -> None:
+    """The reference data a render compared with (thesis values, figure data) and the code that rendered it."""
+    for ref in prov.get("reference", []):
+        p = Path(ref["path"])
+        if not p.exists():
+            report.problems.append(f"{item}: reference data {p} is missing")
+        elif describe_file(p)["sha256"] != ref["sha256"]:
+            report.problems.append(f"{item}: reference data {p} changed after rendering (every cell compared "
+                                   "with it is affected)")
+    code = prov.get("code") or {}
+    if code.get("entries"):
+        current = job_code(code["entries"], code.get("scripts", []))["sha256"]
+        if current != code.get("sha256"):
+            report.problems.append(f"{item}: rendered by code that has changed since (code {code.get('sha256', '')[:12]}"
+                                   f", now {current[:12]})")
+    else:
+        report.problems.append(f"{item}: its provenance map records no code fingerprint")
+    dev = prov.get("scale_deviations") or []
+    if dev:
+        report.warnings.append(f"{item}: paper scale but NOT the thesis's settings: {len(dev)} key(s) differ from "
+                               f"config/paper.yaml: {', '.join(dev)}")
+    if (prov.get("git") or {}).get("dirty"):
+        report.warnings.append(f"{item}: rendered from a working tree with uncommitted changes "
+                               f"(commit {str((prov.get('git') or {}).get('commit'))[:10]} + edits)")
 
 
 def audit_figure(prov_path: Path, report: AuditReport, checker: _SourceChecker) -> None:
@@ -195,10 +285,7 @@ def audit_figure(prov_path: Path, report: AuditReport, checker: _SourceChecker) 
         report.lines.append({"item": item, "row": "(figure)", "column": Path(src["path"]).name, "value": None,
                              "thesis": None, "status": "figure", "source": src["path"],
                              "commit": facts.get("commit"), "scale": prov.get("scale"), "ok": not errs})
-    for ref in prov.get("reference", []):
-        p = Path(ref["path"])
-        if not p.exists() or describe_file(p)["sha256"] != ref["sha256"]:
-            report.problems.append(f"{item} [figure]: reference data {p} is missing or changed")
+    _check_render_meta(report, f"{item} [figure]", prov)
 
 
 def audit(tables_dir: str | Path, figures_dir: str | Path, items: list[str] | None = None) -> AuditReport:
@@ -244,6 +331,7 @@ def format_report(report: AuditReport) -> str:
                    f"{fmt(ln['value']):>14} {fmt(ln['thesis']):>12}  {str(ln['status'])[:28]:<28} "
                    f"{str(ln['scale']):<6} {str(ln['commit'])[:10]:<10} {ln['source'] or '-'}{mark}")
     out.append("")
+    out += [f"warning: {w}" for w in dict.fromkeys(report.warnings)]
     if report.ok:
         out.append(f"AUDIT OK: {len(report.lines)} cells/figure sources, {report.checked_files} files re-hashed")
     else:
@@ -259,7 +347,7 @@ def audit_config(config: dict[str, Any], items: list[str] | None = None) -> Audi
 
     plan = build_plan(config)
     report = AuditReport()
-    checker = _SourceChecker(report)
+    checker = _SourceChecker(report, config.get("paths", {}).get("results", "results"))
     wanted = list(items or plan.items)
     unknown = [i for i in wanted if i not in plan.items]
     for i in unknown:
@@ -302,7 +390,9 @@ def _load_config(configfile: str | None, scale: str | None) -> tuple[dict[str, A
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    ap = argparse.ArgumentParser(prog="toeplitznet audit", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="toeplitznet audit",
+                                 description="Walk every number of one scale's tables and figures back to the "
+                                             "runs, data and code that made it; exit 1 if anything is broken.")
     ap.add_argument("--scale", choices=["smoke", "paper"],
                     help="audit this scale's renders (default: the config's; smoke -> config/config.yaml, "
                          "paper -> config/paper.yaml)")

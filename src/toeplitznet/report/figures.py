@@ -25,12 +25,17 @@ THESIS_STYLE = {"color": "0.45", "linestyle": "--", "linewidth": 1.2}
 """Matplotlib style of the thesis's reference curves, drawn beside ours."""
 
 
-def scale_label(scale: str, scale_independent: bool = False, stand_in: str | None = None) -> str:
-    if scale_independent:
+def scale_label(scale: str, scale_independent: bool = False, stand_in: str | None = None,
+                deviations: Sequence[str] = ()) -> str:
+    """The scale stamp of a figure (a paper-scale figure whose settings differ from config/paper.yaml says so)."""
+    if scale_independent and not (scale == "paper" and deviations):
         return f"scale: {scale} (scale-independent: the same computation and settings as at paper scale)"
     if scale == "smoke":
         text = "SMOKE SCALE: pipeline check, not a reproduction"
         return f"{text}; {stand_in}" if stand_in else text
+    if deviations:
+        return (f"scale: paper, NOT the thesis settings ({len(deviations)} key(s) differ from config/paper.yaml: "
+                + ", ".join(list(deviations)[:4]) + (", ..." if len(deviations) > 4 else "") + ")")
     return "scale: paper (thesis settings)"
 
 
@@ -52,7 +57,8 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float
 def save_figure(fig, ctx, *, item: str, sources: Sequence[str | Path], reference: Iterable[str | Path] = (),
                 scale_independent: bool = False, stand_in: str | None = None, notes: Sequence[str] = ()) -> None:
     """Stamp the scale, write ``ctx.output('pdf')``/``('png')`` atomically and the provenance map."""
-    fig.text(0.995, 0.005, scale_label(ctx.scale, scale_independent, stand_in), ha="right", va="bottom",
+    deviations = list(ctx.cfg.get("scale_deviations") or [])
+    fig.text(0.995, 0.005, scale_label(ctx.scale, scale_independent, stand_in, deviations), ha="right", va="bottom",
              fontsize=7, color="firebrick" if ctx.scale == "smoke" and not scale_independent else "0.3")
     for key, fmt in (("pdf", "pdf"), ("png", "png")):
         out = ctx.output(key)
@@ -77,5 +83,8 @@ def save_figure(fig, ctx, *, item: str, sources: Sequence[str | Path], reference
         "reference": [describe_file(r) for r in reference],
         "outputs": [describe_file(ctx.output("pdf")), describe_file(ctx.output("png"))],
         "notes": list(notes),
+        "code": ctx.prov.code,
+        "rule": ctx.prov.rule,
+        "scale_deviations": deviations,
     }
     atomic_write_json(ctx.output("prov"), record)

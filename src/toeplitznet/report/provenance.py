@@ -98,7 +98,8 @@ class Provenance:
 
     def __init__(self, *, rule: str, scale: str, config: Mapping[str, Any] | None = None,
                  wildcards: Mapping[str, Any] | None = None, params: Mapping[str, Any] | None = None,
-                 inputs: Iterable[str | os.PathLike] = (), seeds: Iterable[int] = ()):
+                 inputs: Iterable[str | os.PathLike] = (), seeds: Iterable[int] = (),
+                 code: Mapping[str, Any] | None = None, threads: int | None = None):
         if scale not in ("smoke", "paper"):
             raise ValueError(f"scale must be 'smoke' or 'paper', got {scale!r}")
         self.rule = rule
@@ -108,6 +109,8 @@ class Provenance:
         self.params = to_jsonable(dict(params or {}))
         self.input_paths = [str(p) for p in inputs]
         self.seeds = [int(s) for s in seeds]
+        self.code = dict(code or {})
+        self.threads = threads
         self.started = utc_now()
         self._inputs: list[dict[str, Any]] | None = None
 
@@ -130,6 +133,8 @@ class Provenance:
             "config": self.config,
             "config_sha256": self.config_sha256,
             "seeds": self.seeds,
+            "code": self.code,
+            "threads": self.threads,
             "git": git_state(),
             "inputs": self.inputs(),
             "outputs": [describe_file(p) for p in outputs],

@@ -88,8 +88,12 @@ class StudyContext:
         """``torch.device`` from ``cfg['device']`` (``auto`` = CUDA when available); sets CPU threads."""
         from ..runtime import resolve_device
 
-        return resolve_device(self.cfg.get("device", "auto"), int(self.cfg.get("threads", 1)),
-                              who=f"study {self.study}")
+        return resolve_device(self.cfg.get("device", "auto"), self.threads, who=f"study {self.study}")
+
+    @property
+    def threads(self) -> int:
+        """CPU threads of the job (Snakemake's ``threads``; 1 for a standalone run unless set)."""
+        return int(self.extra.get("threads") or self.cfg.get("threads") or 1)
 
     def seed_everything(self, offset: int = 0) -> int:
         from ..runtime import seed_everything
@@ -117,13 +121,34 @@ def validate_result(payload: Mapping[str, Any], where: str = "result") -> None:
         raise ValueError(f"{where}: result does not match workflow/schemas/result.schema.yaml\n  " + "\n  ".join(lines))
 
 
-def _setup_logging(log_file: str | None) -> None:
+def _setup_logging(log_file: str | None, keep_attempts: bool = False) -> None:
+    """Log to stderr and ``log_file``; with ``keep_attempts`` also append to ``<log_file>.attempts``, which
+    Snakemake never deletes, so the log of a killed or failed attempt survives the rerun."""
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
         Path(log_file).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_file, mode="w"))
+        if keep_attempts:
+            attempts = logging.FileHandler(f"{log_file}.attempts", mode="a")
+            attempts.stream.write(f"\n===== attempt started {time.strftime('%Y-%m-%dT%H:%M:%S')} "
+                                  f"(pid {os.getpid()}) =====\n")
+            handlers.append(attempts)
     logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def remove_stale_sidecars(outputs) -> list[str]:
+    """Remove the provenance sidecars of outputs that do not exist (left by a killed or failed attempt:
+    Snakemake removes the outputs of a job it reruns, not their sidecars)."""
+    from ..report.provenance import sidecar_path
+
+    removed = []
+    for out in outputs:
+        side = sidecar_path(out)
+        if side.exists() and not Path(out).exists():
+            side.unlink()
+            removed.append(str(side))
+    return removed
 
 
 def execute(ctx: StudyContext, entry: str = "run") -> None:
@@ -147,11 +172,15 @@ def _named(io) -> dict[str, Any]:
 
 def run_from_snakemake(smk) -> None:
     """Entry point of ``workflow/scripts/job.py``: ``params.study``, ``params.entry`` and ``params.cfg``."""
-    _setup_logging(smk.log[0] if len(smk.log) else None)
+    _setup_logging(smk.log[0] if len(smk.log) else None, keep_attempts=True)
+    for side in remove_stale_sidecars(list(smk.output)):
+        log.info("removed stale sidecar %s (its file was not there)", side)
     params = dict(smk.params.items())
     study, entry, cfg = params.pop("study"), params.pop("entry", "run"), params.pop("cfg")
+    code = params.pop("code", None)
     prov = Provenance(rule=smk.rule, scale=cfg["scale"], config=cfg, wildcards=dict(smk.wildcards.items()),
-                      params=params, inputs=[str(p) for p in smk.input], seeds=[cfg["seed"]])
+                      params=params, inputs=[str(p) for p in smk.input], seeds=[cfg["seed"]], code=code,
+                      threads=int(smk.threads))
     ctx = StudyContext(study=study, cfg=cfg, inputs=_named(smk.input), outputs=_named(smk.output), prov=prov,
                        extra={"threads": smk.threads, "params": params})
     try:
@@ -159,6 +188,20 @@ def run_from_snakemake(smk) -> None:
     except Exception:
         log.exception("%s.%s failed", study, entry)
         raise
+
+
+def _maker(plan, path: str) -> str:
+    """The Snakemake rule that makes ``path`` in ``plan``."""
+    for name, job in plan.studies.items():
+        if path in job.outputs.values():
+            return f"study_{name}"
+    if any(path in r.outputs.values() for r in plan.runs.values()):
+        return "train_run"
+    if any(path == e.output for e in plan.evals.values()):
+        return "evaluate_run"
+    if path.endswith("MANIFEST.json"):
+        return "download"
+    return "none: a file you provide"
 
 
 def run_from_cli(study: str, cfg: dict[str, Any], out_dir: str | os.PathLike, entry: str = "run",
@@ -177,12 +220,13 @@ def run_from_cli(study: str, cfg: dict[str, Any], out_dir: str | os.PathLike, en
                        f"{', '.join(sorted(jobs))}")
     subset, default_inputs = jobs[study].cfg, jobs[study].inputs
     inputs = {**default_inputs, **dict(inputs or {})}
-    missing = [f"{k} = {v}" for k, v in inputs.items()
-               if not isinstance(v, (list, tuple)) and not Path(v).exists()]
+    missing = [str(v) for v in inputs.values() if not isinstance(v, (list, tuple)) and not Path(v).exists()]
     if missing:
-        raise FileNotFoundError(f"study {study}: input(s) missing: {'; '.join(missing)}. Build them first, e.g. "
-                                f"`snakemake --cores all {str(missing[0]).split(' = ', 1)[1]}`, or pass "
-                                "--input NAME=PATH")
+        shown = "; ".join(f"{m} (made by rule {_maker(plan, m)})" for m in missing[:3])
+        more = f"; and {len(missing) - 3} more" if len(missing) > 3 else ""
+        raise FileNotFoundError(f"study {study}: {len(missing)} input(s) missing: {shown}{more}. Build them first "
+                                f"(`snakemake --cores all {missing[0]}`), or pass --input NAME=PATH. Nothing "
+                                "was written.")
     out_dir = Path(out_dir)
     outputs = {name: str(out_dir / fname) for name, fname in study_outputs(study).items()}
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -192,8 +236,10 @@ def run_from_cli(study: str, cfg: dict[str, Any], out_dir: str | os.PathLike, en
     _setup_logging(str(out_dir / f"{study}.{entry}.log"))
     # timm idiom: the resolved config is saved beside the outputs.
     atomic_write_text(out_dir / f"{study}.config.resolved.json", json.dumps(subset, indent=2) + "\n")
+    threads = int(cfg.get("threads", 1))
     prov = Provenance(rule=f"cli:{study}.{entry}", scale=subset["scale"], config=subset,
-                      inputs=list(inputs.values()), seeds=[subset["seed"]])
-    ctx = StudyContext(study=study, cfg=subset, inputs=inputs, outputs=outputs, prov=prov)
+                      inputs=list(inputs.values()), seeds=[subset["seed"]], code=jobs[study].code, threads=threads)
+    ctx = StudyContext(study=study, cfg=subset, inputs=inputs, outputs=outputs, prov=prov,
+                       extra={"threads": threads})
     execute(ctx, entry)
     return ctx
