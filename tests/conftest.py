@@ -2,9 +2,11 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 # Busy-waiting OpenMP threads stall every multi-threaded call on a loaded 2-core machine (7x slower
 # matmuls and FFTs measured here); set before torch is imported anywhere in the test session.
@@ -14,18 +16,30 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 
-@pytest.fixture
-def repo_copy(tmp_path):
-    """A copy of the tracked (and untracked, non-ignored) files of the repository, to run Snakemake in."""
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                           capture_output=True, text=True, check=True).stdout.split()
-    dst = tmp_path / "repo"
+def copy_repo(dst):
+    """Copy the tracked (and untracked, non-ignored) files of the repository to ``dst``; returns ``dst``."""
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split("\0")
+    dst = Path(dst)
     for f in files:
         src = ROOT / f
-        if src.is_file():
+        if f and src.is_file():
             (dst / f).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst / f)
     return dst
+
+
+@pytest.fixture
+def repo_copy(tmp_path):
+    """A copy of the tracked (and untracked, non-ignored) files of the repository, to run Snakemake in."""
+    return copy_repo(tmp_path / "repo")
+
+
+def snakemake_env(cwd):
+    """Environment of a Snakemake (or ``toeplitznet``) process run in the repository copy ``cwd``."""
+    env = dict(os.environ, PYTHONPATH=str(Path(cwd) / "src"), TOEPLITZNET_ROOT=str(cwd))
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
 
 
 def snakemake_cmd():
@@ -33,11 +47,58 @@ def snakemake_cmd():
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "snakemake"]
 
 
-def run_snakemake(cwd, *args, check=True):
-    env = dict(os.environ, PYTHONPATH=str(Path(cwd) / "src"), TOEPLITZNET_ROOT=str(cwd))
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+def run_snakemake(cwd, *args, check=True, timeout=None):
     proc = subprocess.run(snakemake_cmd() + ["--cores", "2", *args], cwd=cwd, capture_output=True, text=True,
-                          env=env)
+                          env=snakemake_env(cwd), timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
     return proc
+
+
+#: wall-clock limit of the tiny DAG (it takes about 2 minutes on 2 cores; a hang must not stall the suite)
+TINY_TIMEOUT_S = 900
+
+
+class TinyRun:
+    """The finished tiny smoke run: its repository copy ``root``, the Snakemake process, its wall time, and
+    the config and plan it ran."""
+
+    def __init__(self, root: Path, proc: subprocess.CompletedProcess | None, seconds: float, error: str = ""):
+        from toeplitznet.plan import build_plan
+
+        self.root, self.proc, self.seconds, self.error = root, proc, seconds, error
+        self.config = yaml.safe_load((root / "config/config.yaml").read_text())
+        self.plan = build_plan(self.config)
+
+    @property
+    def ok(self) -> bool:
+        return self.proc is not None and self.proc.returncode == 0
+
+    def log_tail(self) -> str:
+        if self.proc is None:
+            return self.error
+        return f"{self.proc.stdout[-3000:]}\n{self.proc.stderr[-6000:]}"
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """One real smoke run of the whole DAG with the tiny config (tests/tiny_config.py) in a copy of the
+    repository: every item and results/smoke/audit.txt (about 2 minutes on 2 cores). Shared by the session:
+    tests that change files must work on their own copy of ``tiny_run.root``."""
+    from tiny_config import tiny_config
+
+    root = copy_repo(tmp_path_factory.mktemp("tiny") / "repo")
+    (root / "config/config.yaml").write_text(yaml.safe_dump(tiny_config(), sort_keys=False))
+    t0 = time.perf_counter()
+    try:
+        proc = run_snakemake(root, "--keep-going", "all", "results/smoke/audit.txt", check=False,
+                             timeout=TINY_TIMEOUT_S)
+        err = ""
+    except subprocess.TimeoutExpired as exc:
+        proc, err = None, f"the tiny DAG ran past {TINY_TIMEOUT_S} s: {exc}"
+    run = TinyRun(root, proc, time.perf_counter() - t0, err)
+    (root.parent / "tiny_run_seconds.txt").write_text(f"{run.seconds:.1f}\n")   # beside the copy, not in it
+    return run

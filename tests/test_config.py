@@ -30,6 +30,7 @@ def test_both_scales_valid_and_share_keys():
     ("studies.fig_5_1.n_panels=-1", "studies.fig_5_1.n_panels"),
     ("data.mirror=/no/such/folder", "data.mirror"),
     ("data.imagenet_root=/no/such/imagenet", "data.imagenet_root"),
+    ("resources.gpu=-1", "resources.gpu"),
 ])
 def test_invalid_values_name_the_key(override, key):
     with pytest.raises(ConfigError) as exc:
@@ -53,6 +54,25 @@ def test_override_unknown_key():
 
 def test_study_subset_excludes_other_studies():
     cfg = load_config(ROOT / "config/config.yaml")
+    from toeplitznet.plan import job_base
+
     sub = study_config(cfg, "fig_5_1")
-    assert set(sub) == {"scale", "seed", "device", "threads", "data", "study"}
+    # the global keys that can change a job's numbers, and the study's own section: nothing of the others
+    assert set(sub) == set(job_base(cfg)) | {"study"} and {"scale", "seed", "device"} <= set(sub)
+    assert "studies" not in sub and "items" not in sub
     assert sub["study"] == cfg["studies"]["fig_5_1"]
+    with pytest.raises(ConfigError, match="studies.fig_9_9"):
+        study_config(cfg, "fig_9_9")
+
+
+def test_study_config_is_the_plans_and_resources_are_per_scale():
+    from toeplitznet.plan import study_config as plan_study_config
+
+    cfg = load_config(ROOT / "config/config.yaml")
+    paper = load_config(ROOT / "config/paper.yaml", check_paths=False)
+    assert study_config(cfg, "table_5_2") == plan_study_config(cfg, "table_5_2")
+    # resources are not part of a job's resolved config (a GPU count does not change a result)
+    assert "resources" not in study_config(cfg, "table_5_2")
+    assert cfg["resources"] == {"gpu": 0} and paper["resources"] == {"gpu": 1}
+    with pytest.raises(ConfigError, match="config key resources"):
+        validate({**cfg, "resources": {"gpu": 1, "tpu": 2}}, check_paths=False)

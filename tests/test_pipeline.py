@@ -1,5 +1,6 @@
-"""End to end on a copy of the repository: Snakemake builds items with provenance, the audit passes and
-then fails after tampering, invalid configs stop before any job, the paper config dry-runs, lint is clean."""
+"""End to end on a copy of the repository: Snakemake builds items with provenance (scale-separated renders,
+one rule per study), the audit of what the config lists passes and then fails after tampering, invalid
+configs stop before any job, the paper and SLURM profiles dry-run, lint is clean."""
 import json
 import os
 import subprocess
@@ -11,33 +12,42 @@ from conftest import run_snakemake
 
 pytestmark = pytest.mark.slow
 
-TARGETS = ["figures/fig_5_1.pdf", "paper_tables/table_D_1.csv"]
+TARGETS = ["figures/smoke/fig_5_1.pdf", "paper_tables/smoke/table_D_1.csv"]
+BUILT = ["fig_5_1", "table_D_1"]
 
 
-def _audit(cwd):
+def _audit(cwd, *args):
     env = dict(os.environ, PYTHONPATH=str(cwd / "src"), TOEPLITZNET_ROOT=str(cwd))
-    return subprocess.run([sys.executable, "-m", "toeplitznet.cli", "audit"], cwd=cwd, capture_output=True,
-                          text=True, env=env)
+    return subprocess.run([sys.executable, "-m", "toeplitznet.cli", "audit", "--scale", "smoke", *args], cwd=cwd,
+                          capture_output=True, text=True, env=env)
 
 
 def test_build_audit_tamper(repo_copy):
     run_snakemake(repo_copy, *TARGETS)
-    for f in ["figures/fig_5_1.png", "figures/fig_5_1.provenance.json", "paper_tables/table_D_1.md",
-              "paper_tables/table_D_1.tex", "paper_tables/table_D_1.provenance.json",
-              "results/smoke/table_D_1/table_D_1.json.prov.json"]:
+    for f in ["figures/smoke/fig_5_1.png", "figures/smoke/fig_5_1.provenance.json", "paper_tables/smoke/table_D_1.md",
+              "paper_tables/smoke/table_D_1.tex", "paper_tables/smoke/table_D_1.provenance.json",
+              "results/smoke/table_D_1/table_D_1.json.prov.json", "logs/smoke/study/table_D_1.log",
+              "logs/smoke/benchmarks/study/table_D_1.tsv", "logs/smoke/render_table/table_D_1.log"]:
         assert (repo_copy / f).exists(), f
+    assert not (repo_copy / "paper_tables/table_D_1.csv").exists() and not (repo_copy / "figures/fig_5_1.pdf").exists()
     side = json.loads((repo_copy / "results/smoke/table_D_1/table_D_1.json.prov.json").read_text())
-    assert side["rule"] == "run_study" and side["wildcards"] == {"study": "table_D_1"} and side["scale"] == "smoke"
-    ok = _audit(repo_copy)
+    assert side["rule"] == "study_table_D_1" and side["wildcards"] == {} and side["scale"] == "smoke"
+    ok = _audit(repo_copy, *[a for i in BUILT for a in ("--item", i)], "--output", "audit.txt")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "AUDIT OK" in ok.stdout and "MNIST" in ok.stdout
+    assert (repo_copy / "audit.txt").read_text().strip() == ok.stdout.strip()
+    # the audit covers what the config lists: the items not built yet are missing renders
+    full = _audit(repo_copy)
+    assert full.returncode == 1 and "AUDIT FAILED" in full.stdout
+    assert "fig_4_2: figure is missing" in full.stdout and "table_4_1: table is missing" in full.stdout
+    assert "fig_5_1:" not in full.stdout.split("AUDIT FAILED")[1]
     # tamper with the result behind the table
     res = repo_copy / "results/smoke/table_D_1/table_D_1.json"
     doc = json.loads(res.read_text())
     idx = next(i for i, c in enumerate(doc["cells"]) if c["row"] == "CIFAR" and c["column"].startswith("Vol."))
     doc["cells"][idx]["value"] = -29.76
     res.write_text(json.dumps(doc))
-    bad = _audit(repo_copy)
+    bad = _audit(repo_copy, "--item", "table_D_1")
     assert bad.returncode == 1
     assert "table_D_1 [CIFAR / Vol. of the intersection (bound) - exponent]" in bad.stdout
 
@@ -66,11 +76,12 @@ def test_slurm_profile_dry_run_requests_its_resources(repo_copy):
     assert "Using profile profiles/slurm" in out and "profiles/default" not in out
     # the slurm profile's own requests reach the jobs (profiles/default would replace them)
     assert "mem_mb=32000" in out and "slurm_partition=gpu" in out and "runtime=720" in out
-    assert "gpu=1" in out and "train_ch4" in out
+    assert "gpu=1" in out and "train_run" in out and "train_ch4" not in out
 
 
 def test_paper_profile_dry_run_and_lint(repo_copy):
     proc = run_snakemake(repo_copy, "-n", "--profile", "profiles/paper")
-    assert "run_study" in proc.stdout
+    assert "study_table_5_2" in proc.stdout and "run_study" not in proc.stdout
+    assert "results/paper/runs/" in proc.stdout and "figures/paper/fig_4_2.pdf" in proc.stdout
     lint = run_snakemake(repo_copy, "--lint", check=False)
     assert lint.returncode == 0 and "good condition" in lint.stdout + lint.stderr, lint.stdout + lint.stderr

@@ -1,0 +1,52 @@
+"""The *tiny* smoke config of the item contract test (tests/test_item_contract.py): config/config.yaml with
+the fewest epochs, steps, examples, grid points, networks and repeats the schemas allow, every item still
+listed. Shared runs are kept shared (one DCNN depth per Chapter 4 figure, the thesis's row of Table 4.1
+where it is cheap), so the whole DAG is a few dozen short jobs.
+
+Run as a script to write it: ``python tests/tiny_config.py OUT.yaml`` (for timing the DAG by hand).
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny_config(base: dict | None = None) -> dict:
+    """A deep copy of ``base`` (default: config/config.yaml) shrunk to the smallest valid DAG."""
+    cfg = copy.deepcopy(base if base is not None else yaml.safe_load((ROOT / "config/config.yaml").read_text()))
+    cfg["threads"] = 1
+    st = cfg["studies"]
+    st["fig_5_1"].update(n_panels=1, grid_points=16)                     # S = 10 kept (a thesis cell)
+    st["fig_5_2"].update(shapes=["1x6x3x3"], prose_shape="1x6x3x3", n_min=6, n_max=12, n_step=6,
+                         prose_sizes=[10], prose_draws=0, lipbound_samples=16, thesis_samples=4)
+    t51 = st["table_5_1"]
+    # conv1 keeps 32 filters so that the thesis's '32x3x3' column (conv2 over 32 input channels) exists
+    t51.update(checkpoint=None, model={"channels": [32, 2]}, n_kernels=2, input_size=8, gram_iterations=1,
+               power_iterations=2, warmup=0, repeats=1)
+    t51["train"].update(steps=3, batch_size=16, train_subset=200, test_subset=200)
+    st["table_5_2"].update(networks=["squeezenet1_1"], methods=["lipbound", "power_method"], input_size=32,
+                           lipbound_samples=3, power_iterations=1, warmup=0, repeats=1)
+    st["ch4_train"].update(epochs=1, train_subset=200, test_subset=200, batch_size=100, eval_every=1,
+                           log_every=1)
+    # Chapter 4 grids: the 2-layer DCNN (slope 0.5) is shared by Table 4.1, Figures 4.2 and 4.5; the
+    # 1-layer ReLU DCNN by ECAI Figure 2(a) and Figure 4.4
+    st["fig_4_2"].update(depths=[2], slopes=[0.5])
+    st["ecai_fig_2a"].update(depths=[1], relu_every=[1])
+    st["fig_4_3"].update(n_samples=100, steps=10, log_every=5, dcnn_depths=[2], acdc_depths=[2],
+                         check_acdc_depths=[])
+    st["fig_4_4"].update(dcnn_depths=[1], acdc_depths=[1])
+    st["fig_4_5"].update(dcnn_depths=[2], dtnn_depths=[1], toeplitz_depths=[1], lowrank_ranks=[7])
+    st["table_4_1"].update(dcnn_depths=[2], ldr_td_ranks=[2], toeplitz_like_ranks=[2])
+    st["table_4_2"].update(depth=1, width=16)
+    st["table_4_5"].update(J=1, L=2, dc_depths=[1], ldr_sd_ranks=[1], toeplitz_like_ranks=[])
+    return cfg
+
+
+if __name__ == "__main__":  # pragma: no cover
+    Path(sys.argv[1]).write_text(yaml.safe_dump(tiny_config(), sort_keys=False))
