@@ -14,6 +14,7 @@ cells = render_table(smk.params.item, list(smk.input.results), dict(smk.output.i
                      thesis_csv=smk.input.thesis, extra={"code": dict(smk.params.code), "rule": smk.rule,
                             "scale_deviations": list(smk.params.scale_deviations)})
 write_table_html(smk.output.html, cells, item=smk.params.item, title=smk.params.title, scale=smk.params.scale_text,
-                 header=[line.rstrip() for line in open(smk.output.md, encoding="utf-8").read().split("\n\n")[0]
-                         .splitlines()[2:]])
+                 # the Markdown header block (caption, scale, stand-ins, seeds, commit) under the title
+                 header=[line.rstrip() for line in open(smk.output.md, encoding="utf-8").read().split("\n\n")[1]
+                         .splitlines()[1:]])
 logging.info("%s: %d cells rendered", smk.params.item, len(cells))

@@ -325,13 +325,13 @@ def _status_text(c: RenderedCell) -> str:
 
 def to_markdown(cells: Sequence[RenderedCell], meta: Mapping[str, Any], caption: str) -> str:
     out = [f"# {meta['item']}", ""] + [f"{line}  " for line in _header_lines(meta, caption)] + [""]
-    out.append("| row | column | ours | thesis | claim | Δ | status | rule | source |")
-    out.append("|---|---|---|---|---|---|---|---|---|")
+    out.append("| row | column | ours | thesis | unit | claim | Δ | status | rule | source |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
     for c in cells:
         ours = fmt(c.ours) + (f" ± {fmt(c.ours_pm)}" if c.ours_pm is not None else "")
         th = fmt(c.thesis) + (f" ± {fmt(c.thesis_pm)}" if c.thesis_pm is not None else "")
         rule = c.rule if c.status not in (EXTRA, NOT_APPLICABLE, CITED) else ""
-        out.append(f"| {c.row} | {c.column} | {ours} | {th} | {c.claim} | {fmt(c.diff)} | {_status_text(c)} | "
+        out.append(f"| {c.row} | {c.column} | {ours} | {th} | {c.unit or ''} | {c.claim} | {fmt(c.diff)} | {_status_text(c)} | "
                    f"{rule.replace('|', '&#124;')} | {c.source or ''} |")
     if meta.get("notes"):
         out += ["", "Notes:"] + [f"- {n}" for n in meta["notes"]]
