@@ -161,6 +161,17 @@ def scale_deviations(cfg: Mapping[str, Any]) -> list[str]:
             and ref.get(k, "<absent>") != ours.get(k, "<absent>")]
 
 
+def _yaml_scalar(value: Any) -> Any:
+    """A string parsed as a YAML scalar when it is one (``'1'`` -> 1), else unchanged."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
+    return value if isinstance(parsed, (str, dict, list)) or parsed is None else parsed
+
+
 def coerce_overrides(cfg: dict[str, Any], overrides: Mapping[str, Any]) -> list[str]:
     """Parse the string leaves of Snakemake ``--config`` overrides as YAML (Snakemake leaves nested values as
     strings: ``studies={ch4_train: {epochs: 5}}`` gives ``'5'``), in ``cfg`` and ``overrides``; returns the
@@ -176,6 +187,10 @@ def coerce_overrides(cfg: dict[str, Any], overrides: Mapping[str, Any]) -> list[
                 walk(node.get(k, {}) if isinstance(node, Mapping) else {}, v, here)
                 continue
             keys.append(".".join(here))
+            if isinstance(v, list) and isinstance(node, dict) and isinstance(node.get(k), list):
+                # list elements arrive as strings too (``seeds=[0,1]`` gives ['0', '1'])
+                node[k] = [_yaml_scalar(e) for e in node[k]]
+                continue
             if isinstance(v, str) and isinstance(node, dict) and k in node and isinstance(node[k], str):
                 try:
                     parsed = yaml.safe_load(v)
@@ -190,6 +205,9 @@ def coerce_overrides(cfg: dict[str, Any], overrides: Mapping[str, Any]) -> list[
 
 def cross_checks(cfg: Mapping[str, Any]) -> None:
     """Checks across keys that the schema cannot express (``ConfigError`` naming the keys)."""
+    if "seeds" in cfg and "seed" in cfg and int(cfg["seed"]) not in [int(s) for s in cfg["seeds"]]:
+        raise ConfigError(f"config keys seed / seeds: the training seeds {list(cfg['seeds'])} must contain the "
+                          f"global seed {cfg['seed']} (its runs keep their plain ids; the others are replicas)")
     data = cfg.get("data", {})
     if "imagenet" in (data.get("datasets") or []) and not data.get("imagenet_root"):
         raise ConfigError("config key data.datasets lists imagenet but data.imagenet_root is not set: ImageNet "

@@ -13,6 +13,12 @@ Trained runs are first-class outputs: ``results/<scale>/runs/<run>/model.pt`` an
      "labels": {...}, "count": {...}, "gpu": bool}
 
 (see :mod:`toeplitznet.runs.train_job` for the ``data`` keys).
+
+Seeds: every run is trained once per training seed of config key ``seeds`` (default ``[seed]``; a run spec may
+carry its own ``seeds``). The run of seed ``seed`` keeps its id; the others are replicas ``<run>__seed<k>``
+(same data subsets, other initialisation and batch order), and every study or figure input that names a run's
+files also gets the replicas' files (input ``<name>__seed<k>``), so that items aggregate mean ± std over seeds
+(:mod:`toeplitznet.runs.seeds`). Adding seeds to a finished config retrains only the new replicas.
 """
 
 from __future__ import annotations
@@ -26,9 +32,10 @@ from typing import Any
 
 from .codehash import job_code
 from .registry import Item, Registry, Study, discover
+from .runs.seeds import SEED_SEP
 
 __all__ = ["build_plan", "Plan", "Paths", "PlanError", "study_config", "run_job_config", "StudyJob", "RunJob",
-           "EvalJob", "FigureJob"]
+           "EvalJob", "FigureJob", "training_seeds", "replica_id", "SEED_SEP"]
 
 TABLE_EXTS = ("csv", "md", "tex", "html")
 RUNNER = "toeplitznet.studies.runner"
@@ -226,6 +233,56 @@ def run_job_config(config: Mapping[str, Any], spec: Mapping[str, Any], paths: Pa
     return {**job_base(config), "study": body}
 
 
+def training_seeds(config: Mapping[str, Any], spec: Mapping[str, Any] | None = None) -> list[int]:
+    """The training seeds of a run: its spec's ``seeds``, else config ``seeds``, else ``[seed]``; the global
+    ``seed`` is always among them (its run keeps the plain id)."""
+    seeds = (spec or {}).get("seeds") or config.get("seeds") or [config["seed"]]
+    seeds = [int(s) for s in seeds]
+    if len(set(seeds)) != len(seeds):
+        raise PlanError(f"config key seeds: repeated seeds in {seeds}")
+    if int(config["seed"]) not in seeds:
+        raise PlanError(f"config key seeds: {seeds} must contain the global seed {config['seed']} (its runs keep "
+                        "their plain ids; the others are replicas)")
+    return [int(config["seed"])] + [s for s in seeds if s != int(config["seed"])]
+
+
+def replica_id(run_id: str, seed: int, config: Mapping[str, Any]) -> str:
+    """Id of the run ``run_id`` trained with seed ``seed``: ``run_id`` itself for the global seed."""
+    return run_id if int(seed) == int(config["seed"]) else f"{run_id}{SEED_SEP}{int(seed)}"
+
+
+def replica_spec(spec: Mapping[str, Any], seed: int, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The run spec trained with ``seed`` (model init and training order seeded by it); the spec itself, minus
+    its ``seeds``, for the global seed."""
+    out = copy.deepcopy(dict(spec))
+    out.pop("seeds", None)
+    if int(seed) == int(config["seed"]):
+        return out
+    rid = replica_id(spec["id"], seed, config)
+    out["id"] = rid
+    out["replica_of"] = spec["id"]
+    out["seed"] = int(seed)
+    if isinstance(out.get("model"), dict) and "seed" in out["model"]:
+        out["model"]["seed"] = int(seed)
+    if isinstance(out.get("train"), dict):
+        out["train"]["seed"] = int(seed)
+        if isinstance(out["train"].get("meta"), dict) and "run" in out["train"]["meta"]:
+            out["train"]["meta"]["run"] = rid
+    return out
+
+
+def _with_replicas(inputs: Mapping[str, Any], files: Mapping[str, list[tuple[int, str]]]) -> dict[str, Any]:
+    """``inputs`` plus, after each input that is a run's (or its evaluation's) file, the same file of every
+    replica of that run, named ``<input>__seed<k>``."""
+    out: dict[str, Any] = {}
+    for name, value in inputs.items():
+        out[name] = value
+        if isinstance(value, str) and value in files:
+            for seed, path in files[value]:
+                out[f"{name}{SEED_SEP}{seed}"] = path
+    return out
+
+
 def _threads(config: Mapping[str, Any], value: int | str) -> int:
     return int(config["threads"]) if value == "config" else int(value)
 
@@ -240,11 +297,12 @@ def _has_sections(config: Mapping[str, Any], names) -> bool:
     return all(n in studies for n in names)
 
 
-def _study_job(config, reg: Registry, paths: Paths, job: Item | Study) -> StudyJob:
+def _study_job(config, reg: Registry, paths: Paths, job: Item | Study,
+               replica_files: Mapping[str, list[tuple[int, str]]] | None = None) -> StudyJob:
     name = job.id if isinstance(job, Item) else job.name
     inputs_fn = reg.hook(name, "inputs")
     cfg_fn = reg.hook(name, "job_config")
-    inputs = dict(inputs_fn(config, paths)) if inputs_fn else {}
+    inputs = _with_replicas(inputs_fn(config, paths), replica_files or {}) if inputs_fn else {}
     cfg = cfg_fn(config, paths) if cfg_fn else study_config(config, job.config_section)
     return StudyJob(name=name, inputs=inputs, outputs=paths.study_outputs(job), cfg=cfg,
                     threads=_threads(config, job.threads), gpu=_gpu(config, job.gpu),
@@ -268,44 +326,61 @@ def build_plan(config: Mapping[str, Any], reg: Registry | None = None) -> Plan:
     if missing:
         raise PlanError(f"config key studies: sections {[reg.required_sections(i) for i in missing]} "
                         f"needed by {missing}")
+    runs: dict[str, RunJob] = {}
+    evals: dict[tuple[str, str], EvalJob] = {}
+    replicas: dict[str, list[tuple[int, str]]] = {}  # base run id -> [(seed, replica id)] (global seed excluded)
+    for it in active:
+        fn = reg.hook(it.id, "runs")
+        for base, base_spec in (fn(config, paths) if fn else {}).items():
+            if base_spec.get("id") != base:
+                raise PlanError(f"item {it.id}: run spec {base} carries id {base_spec.get('id')!r}")
+            seeds = training_seeds(config, base_spec)
+            replicas[base] = [(s, replica_id(base, s, config)) for s in seeds[1:]]
+            for seed in seeds:
+                spec = replica_spec(base_spec, seed, config)
+                rid = spec["id"]
+                cfg = run_job_config(config, spec, paths)
+                if rid in runs:
+                    if runs[rid].cfg != cfg:
+                        raise PlanError(f"run {rid}: {it.id} asks for a different run than {runs[rid].items}")
+                    runs[rid].items.append(it.id)
+                    continue
+                runs[rid] = RunJob(id=rid, inputs=dict(spec.get("inputs", {})),
+                                   outputs={"model": paths.run(rid, "model.pt"),
+                                            "metrics": paths.run(rid, "metrics.json")},
+                                   cfg=cfg, threads=int(config["threads"]), gpu=_gpu(config, spec.get("gpu", False)),
+                                   items=[it.id], code=job_code(*TRAIN_CODE))
+        efn = reg.hook(it.id, "evaluations")
+        for (base, eid), espec in (efn(config, paths) if efn else {}).items():
+            if base not in runs:
+                raise PlanError(f"item {it.id}: evaluation {eid} of unknown run {base}")
+            for rid in [base] + [r for _, r in replicas.get(base, [])]:
+                cfg = {**job_base(config), "study": {"run": runs[rid].cfg["study"], "evaluation": dict(espec, id=eid)}}
+                if (rid, eid) in evals and evals[(rid, eid)].cfg != cfg:
+                    raise PlanError(f"evaluation {eid} of run {rid}: {it.id} asks for different settings")
+                evals[(rid, eid)] = EvalJob(run=rid, evaluation=eid,
+                                            inputs={"model": runs[rid].outputs["model"], **runs[rid].inputs},
+                                            output=paths.evaluation(rid, eid), cfg=cfg,
+                                            threads=int(config["threads"]), gpu=_gpu(config, espec.get("gpu", False)),
+                                            code=job_code(["toeplitznet.runs.evaluate", RUNNER,
+                                                           _evaluation_module(espec["kind"])], [JOB_SCRIPT]))
+    # the files of each base run (and its evaluations) -> the same files of its replicas
+    replica_files: dict[str, list[tuple[int, str]]] = {}
+    for base, reps in replicas.items():
+        for f in ("model.pt", "metrics.json"):
+            if reps:
+                replica_files[paths.run(base, f)] = [(s, paths.run(r, f)) for s, r in reps]
+        for (rid, eid) in list(evals):
+            if rid == base and reps:
+                replica_files[paths.evaluation(base, eid)] = [(s, paths.evaluation(r, eid)) for s, r in reps]
     studies: dict[str, StudyJob] = {}
     for it in active:
         if it.has_own_study:
-            studies[it.id] = _study_job(config, reg, paths, it)
+            studies[it.id] = _study_job(config, reg, paths, it, replica_files)
     for st in reg.studies.values():
         needed = ([st.config_section] if st.config_section else []) + list(st.uses)
         if _has_sections(config, needed):
-            studies[st.name] = _study_job(config, reg, paths, st)
-    runs: dict[str, RunJob] = {}
-    evals: dict[tuple[str, str], EvalJob] = {}
-    for it in active:
-        fn = reg.hook(it.id, "runs")
-        for rid, spec in (fn(config, paths) if fn else {}).items():
-            if spec.get("id") != rid:
-                raise PlanError(f"item {it.id}: run spec {rid} carries id {spec.get('id')!r}")
-            cfg = run_job_config(config, spec, paths)
-            if rid in runs:
-                if runs[rid].cfg != cfg:
-                    raise PlanError(f"run {rid}: {it.id} asks for a different run than {runs[rid].items}")
-                runs[rid].items.append(it.id)
-                continue
-            runs[rid] = RunJob(id=rid, inputs=dict(spec.get("inputs", {})),
-                               outputs={"model": paths.run(rid, "model.pt"), "metrics": paths.run(rid, "metrics.json")},
-                               cfg=cfg, threads=int(config["threads"]), gpu=_gpu(config, spec.get("gpu", False)),
-                               items=[it.id], code=job_code(*TRAIN_CODE))
-        efn = reg.hook(it.id, "evaluations")
-        for (rid, eid), espec in (efn(config, paths) if efn else {}).items():
-            if rid not in runs:
-                raise PlanError(f"item {it.id}: evaluation {eid} of unknown run {rid}")
-            cfg = {**job_base(config), "study": {"run": runs[rid].cfg["study"], "evaluation": dict(espec, id=eid)}}
-            if (rid, eid) in evals and evals[(rid, eid)].cfg != cfg:
-                raise PlanError(f"evaluation {eid} of run {rid}: {it.id} asks for different settings")
-            evals[(rid, eid)] = EvalJob(run=rid, evaluation=eid,
-                                        inputs={"model": runs[rid].outputs["model"], **runs[rid].inputs},
-                                        output=paths.evaluation(rid, eid), cfg=cfg, threads=int(config["threads"]),
-                                        gpu=_gpu(config, espec.get("gpu", False)),
-                                        code=job_code(["toeplitznet.runs.evaluate", RUNNER,
-                                                       _evaluation_module(espec["kind"])], [JOB_SCRIPT]))
+            studies[st.name] = _study_job(config, reg, paths, st, replica_files)
     tables: dict[str, list[str]] = {}
     figures: dict[str, FigureJob] = {}
     deviations = _deviations(config)
@@ -316,7 +391,7 @@ def build_plan(config: Mapping[str, Any], reg: Registry | None = None) -> Plan:
         if "figure" in it.render_kinds:
             fn = reg.hook(it.id, "figure_inputs")
             if fn:
-                inputs = dict(fn(config, paths))
+                inputs = _with_replicas(fn(config, paths), replica_files)
             else:
                 inputs = {"result": paths.result(it.study)}
                 for k, ref in enumerate(it.reference):

@@ -55,26 +55,34 @@ def test_runs_deduplicated_and_stable(cfg):
     assert list(runs) == list(_ch4_runs(again))
     assert all(runs[r].cfg == again.runs[r].cfg for r in runs)
     per_item = {i: _runs.item_runs(cfg, i) for i in TRAINING_ITEMS}
-    # every run id is a valid identifier (a Snakemake wildcard value) and used by some item
+    # every run id is a valid identifier (a Snakemake wildcard value) and used by some item; the seed
+    # replicas (config key seeds) are the base runs' ids plus __seed<k>
     assert all(r.isidentifier() for r in runs)
-    assert set(runs) == {r for ids in per_item.values() for r in ids}
+    extra = [s for s in cfg["seeds"] if s != cfg["seed"]]
+    expected = {r for ids in per_item.values() for r in ids}
+    assert set(runs) == expected | {f"{r}__seed{s}" for r in expected for s in extra}
     for rid, job in runs.items():
-        assert sorted(job.items) == sorted(i for i, ids in per_item.items() if rid in ids), rid
+        base = rid.split("__seed")[0]
+        assert sorted(job.items) == sorted(i for i, ids in per_item.items() if base in ids), rid
         assert job.cfg["study"]["id"] == rid
     # the slope-0.5 DCNNs of Table 4.1 are points of Figures 4.2 and 4.5: one run each
     shared = set(per_item["table_4_1"]) & set(per_item["fig_4_2"]) & set(per_item["fig_4_5"])
     assert "cifar10_dcnn_d2_lrelu0p5" in shared
     assert {"table_4_1", "fig_4_2", "fig_4_5"} <= set(plan.runs["cifar10_dcnn_d2_lrelu0p5"].items)
-    assert sum(len(v) for v in per_item.values()) > len(runs)
+    assert sum(len(v) for v in per_item.values()) > len([r for r in runs if "__seed" not in r])
     # Figure 4.6 has no runs of its own: it draws Table 4.5's result
     assert "fig_4_6" not in plan.studies and not any("fig_4_6" in j.items for j in plan.runs.values())
     assert plan.figures["fig_4_6"].inputs["result"] == plan.studies["table_4_5"].outputs["result"]
-    # an aggregating item reads exactly the metrics of its runs (and depends on their weights)
+    # an aggregating item reads exactly the metrics of its runs and of their seed replicas (and depends on
+    # their weights)
     for item in TRAINING_ITEMS:
         res = f"results/{cfg['scale']}/runs"
-        assert plan.studies[item].inputs == {
-            k: v for r in per_item[item]
-            for k, v in ((r, f"{res}/{r}/metrics.json"), (f"{r}__model", f"{res}/{r}/model.pt"))}, item
+        want = {}
+        for r in per_item[item]:
+            for k, f in ((r, "metrics.json"), (f"{r}__model", "model.pt")):
+                want[k] = f"{res}/{r}/{f}"
+                want.update({f"{k}__seed{s}": f"{res}/{r}__seed{s}/{f}" for s in extra})
+        assert plan.studies[item].inputs == want, item
 
 
 def test_ids_and_canonical_linear_runs():

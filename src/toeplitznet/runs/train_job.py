@@ -123,7 +123,8 @@ def run(ctx) -> None:
     ctx.prov.write_sidecar(ctx.output("model"))
     result = {k: metrics[k] for k in KEEP if k in metrics}
     result.update({
-        "item": "run", "run_id": p["id"], "labels": p.get("labels", {}), "model": p["model"], "data": p["data"],
+        "item": "run", "run_id": p["id"], "replica_of": p.get("replica_of"), "seed": int(p["train"].get("seed", ctx.seed)),
+        "labels": p.get("labels", {}), "model": p["model"], "data": p["data"],
         "n_params_thesis": int(thesis_count), "n_train": int(len(ytr)), "n_test": int(len(yte)),
         "stand_in": note, "checkpoint_dir": str(out_dir), "weights": str(ctx.output("model")),
     })

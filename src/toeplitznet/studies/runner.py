@@ -170,6 +170,14 @@ def _named(io) -> dict[str, Any]:
     return {k: (list(v) if isinstance(v, list) else v) for k, v in names.items()}
 
 
+def _job_seed(cfg: Mapping[str, Any]) -> int:
+    """The seed of a job: a training run's own seed (``study.seed``, set on seed replicas) else the global one."""
+    study = cfg.get("study")
+    if isinstance(study, Mapping) and study.get("seed") is not None:
+        return int(study["seed"])
+    return int(cfg["seed"])
+
+
 def run_from_snakemake(smk) -> None:
     """Entry point of ``workflow/scripts/job.py``: ``params.study``, ``params.entry`` and ``params.cfg``."""
     _setup_logging(smk.log[0] if len(smk.log) else None, keep_attempts=True)
@@ -179,7 +187,7 @@ def run_from_snakemake(smk) -> None:
     study, entry, cfg = params.pop("study"), params.pop("entry", "run"), params.pop("cfg")
     code = params.pop("code", None)
     prov = Provenance(rule=smk.rule, scale=cfg["scale"], config=cfg, wildcards=dict(smk.wildcards.items()),
-                      params=params, inputs=[str(p) for p in smk.input], seeds=[cfg["seed"]], code=code,
+                      params=params, inputs=[str(p) for p in smk.input], seeds=[_job_seed(cfg)], code=code,
                       threads=int(smk.threads))
     ctx = StudyContext(study=study, cfg=cfg, inputs=_named(smk.input), outputs=_named(smk.output), prov=prov,
                        extra={"threads": smk.threads, "params": params})

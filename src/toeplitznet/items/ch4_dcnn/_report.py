@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ...runs.seeds import merge_replicas
 from . import _runs as ch4_runs
 
 #: figure input names that are not run metrics
@@ -18,23 +19,26 @@ NON_RUN_INPUTS = ("reference", "result", "counts")
 
 
 def load_runs(inputs: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Metrics of every run among a study's inputs (each carries ``labels``), in input order (the runs' weights,
-    ``<run>__model``, are inputs for provenance and rebuilds only)."""
+    """Metrics of every run among a study's inputs (each carries ``labels``), in input order, the seed replicas
+    of a run folded into it (mean accuracy over seeds, :func:`toeplitznet.runs.seeds.merge_replicas`). The runs'
+    weights, ``<run>__model[__seed<k>]``, are inputs for provenance and rebuilds only."""
     runs = []
     for name, path in inputs.items():
-        if name in NON_RUN_INPUTS or name.endswith("__model"):
+        if name in NON_RUN_INPUTS or "__model" in name:
             continue
         m = json.loads(Path(path).read_text())
         m["_source"] = str(path)
         runs.append(m)
-    return runs
+    return merge_replicas(runs)
 
 
 def run_summary(m: Mapping[str, Any]) -> dict[str, Any]:
     """The few numbers of a run a figure or table needs."""
     acc = ch4_runs.final_accuracy(m)
     best = ((m.get("best_eval") or {}).get("test") or {}).get("accuracy")
-    return {"run": m["run_id"], "labels": m["labels"], "accuracy": acc, "best_accuracy": best,
+    st = m.get("seed_stats") or {}
+    return {"run": m["run_id"], "labels": m["labels"], "accuracy": acc, "accuracy_std": st.get("std"),
+            "seeds": st.get("seeds"), "accuracy_per_seed": st.get("accuracy"), "best_accuracy": best,
             "n_weights": ch4_runs.n_weights(m), "n_trainable": m.get("n_params"), "status": m.get("status"),
             "diverged": m.get("status") == "diverged", "epochs": m.get("epochs_completed"), "steps": m.get("steps"),
             "source": m["_source"]}
@@ -50,11 +54,15 @@ def base_result(item: str, runs: list[dict[str, Any]], extra_notes: list[str] = 
     sizes = sorted({(m.get("n_train"), m.get("n_test")) for m in runs})
     if sizes:
         notes.append("Training / test examples per run: " + ", ".join(f"{a} / {b}" for a, b in sizes) + ".")
-    seeds = ch4_runs.seeds_of(runs)
+    seeds = sorted({s for m in runs for s in ((m.get("seed_stats") or {}).get("seeds") or [ch4_runs.run_seed(m)])
+                    if s is not None})
     if seeds:
-        notes.append(f"Seeds: {len(seeds)} training seed(s) {seeds}; every number is one run (no mean ± std over "
-                     "seeds: the thesis prints no ± for Chapter 4 and does not say how many runs it made)."
-                     if len(seeds) == 1 else f"Seeds: {seeds}.")
+        notes.append(f"Seeds: {len(seeds)} training seed(s) {seeds}; every number is one run (config key seeds; "
+                     "the thesis prints no ± for Chapter 4 and does not say how many runs it made)."
+                     if len(seeds) == 1 else
+                     f"Seeds: {seeds}; every accuracy is the mean over them ± the sample std (ddof = 1) of the "
+                     "per-seed accuracies (diverged seeds left out and counted); counts and curves are those of "
+                     f"seed {seeds[0]}.")
     out = {"item": item, "stand_in": ch4_runs.stand_in_of(runs), "runs": [run_summary(m) for m in runs],
            "notes": notes}
     if seeds:  # else the renderer falls back to the job's provenance

@@ -337,7 +337,7 @@ def table_cells(item: str, runs: Sequence[Mapping[str, Any]], *, count_unit: flo
         count = n_weights(m)
         unit = dense_unit if row == "Dense" else count_unit
         cells.append({"row": row, "column": "#Parameters", "value": count / unit})
-        cells.append({"row": row, "column": "Accuracy", "value": final_accuracy(m)})
+        cells.append({"row": row, "column": "Accuracy", "value": final_accuracy(m), **seed_stats(m)})
     return cells
 
 
@@ -373,6 +373,13 @@ def schedule_note(metrics_list: Sequence[Mapping[str, Any]]) -> str | None:
     if not_reached:
         text += f", so the drops at {', '.join(f'{b:,}' for b in not_reached)} steps never happen"
     return text + "."
+
+
+def seed_stats(metrics: Mapping[str, Any], scale: float = 1.0) -> dict[str, Any]:
+    """``plus_minus`` (std over seeds) and ``n_seeds`` cell keys of a merged run (:mod:`toeplitznet.runs.seeds`)."""
+    from ...runs.seeds import seed_stats as _stats
+
+    return _stats(metrics, scale)
 
 
 def run_seed(metrics: Mapping[str, Any]) -> int | None:

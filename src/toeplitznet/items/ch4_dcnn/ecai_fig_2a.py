@@ -109,7 +109,8 @@ def run(ctx) -> None:
     res["series"] = series(runs)
     best = ch4_runs.best_run(runs)
     res["cells"] = [] if best is None else [
-        {"row": "DCNN best config", "column": "max accuracy", "value": ch4_runs.final_accuracy(best)}]
+        {"row": "DCNN best config", "column": "max accuracy", "value": ch4_runs.final_accuracy(best),
+         **ch4_runs.seed_stats(best)}]
     if ctx.params.get("best_setting") and ctx.params["best_setting"]["activation"] == "leaky_relu":
         res["cells"].append({"row": "DCNN best config", "column": "leaky-ReLU slope",
                              "value": ctx.params["best_setting"]["slope"], "setting": True})

@@ -69,7 +69,8 @@ def run(ctx) -> None:
     res["series"] = series(runs)
     best = ch4_runs.best_run(runs)
     res["cells"] = [] if best is None else [
-        {"row": "DCNN best config", "column": "max accuracy", "value": ch4_runs.final_accuracy(best)},
+        {"row": "DCNN best config", "column": "max accuracy", "value": ch4_runs.final_accuracy(best),
+         **ch4_runs.seed_stats(best)},
         {"row": "DCNN best config", "column": "leaky-ReLU slope", "value": best["labels"]["slope"]}]
     ctx.write_result("result", res)
 

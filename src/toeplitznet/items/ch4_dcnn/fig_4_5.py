@@ -176,7 +176,8 @@ def claim_cells(runs: list[dict]) -> list[dict]:
         cells.append({"row": "Low-rank nets", "column": "rank range (max)", "value": max(ranks)})
     best = ch4_runs.best_run([m for m in runs if m["labels"]["family"] == "dcnn"])
     if best is not None:
-        cells.append({"row": "DCNN", "column": "max accuracy", "value": 100 * ch4_runs.final_accuracy(best)})
+        cells.append({"row": "DCNN", "column": "max accuracy", "value": 100 * ch4_runs.final_accuracy(best),
+                      **ch4_runs.seed_stats(best, 100.0)})
         cells.append({"row": "DCNN", "column": "depth at max accuracy", "value": best["labels"]["depth"]})
         cells.append({"row": "DCNN", "column": "#weights at max accuracy", "value": ch4_runs.n_weights(best) / 1e3})
         if dense:

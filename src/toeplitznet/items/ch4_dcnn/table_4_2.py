@@ -61,7 +61,8 @@ def cells(runs: list[dict], count_unit: float = 1e3) -> list[dict]:
     for m in runs:
         row, acc = row_label(m["labels"]), ch4_runs.final_accuracy(m)
         out.append({"row": row, "column": "#Params", "value": ch4_runs.n_weights(m) / count_unit, "fitted": FITTED})
-        out.append({"row": row, "column": "Error (%)", "value": None if acc is None else 100.0 * (1.0 - acc)})
+        out.append({"row": row, "column": "Error (%)", "value": None if acc is None else 100.0 * (1.0 - acc),
+                    **ch4_runs.seed_stats(m, 100.0)})
     return out
 
 

@@ -138,7 +138,9 @@ def kernel_run(config, paths=None) -> dict | None:
             "model": {"family": "kernel_cnn", "channels": ch, "dataset": ds, "seed": int(config["seed"])},
             "data": {"dataset": "cifar10", "source": ds, "features": None, "flatten": False,
                      "train_subset": tp["train_subset"], "test_subset": tp["test_subset"], "eval_batch_size": 500},
-            "train": train, "labels": {"role": "Table 5.1 kernel source"}, "count": {}, "gpu": True}
+            "train": train, "labels": {"role": "Table 5.1 kernel source"}, "count": {}, "gpu": True,
+            # the kernels come from one trained model: one seed whatever config key seeds says
+            "seeds": [int(config["seed"])]}
 
 
 def runs(config, paths):
