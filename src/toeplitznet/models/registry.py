@@ -29,6 +29,15 @@ MLP families (:func:`~toeplitznet.models.mlp.structured_mlp`):
 ``"kernel_cnn"`` (:class:`~toeplitznet.models.kernel_cnn.KernelCNN`, Table 5.1's kernel source):
     ``channels`` (conv widths), ``dataset`` (its shape, classes and standardisation).
 
+``"wide_resnet"`` (:func:`~toeplitznet.models.wide_resnet.wide_resnet`, thesis Section 5.5 CIFAR network):
+    ``depth`` (6n + 4, default 28), ``widen`` (default 10), ``num_classes`` or ``dataset`` (its number of
+    classes; default 10), ``dropout``, ``leaky_slope``, ``bias`` (conv biases, default false),
+    ``in_channels``.
+
+``"resnet101"`` (:func:`~toeplitznet.models.resnet.resnet101`, torchvision, random init, thesis Section 5.5
+ImageNet network): ``num_classes`` or ``dataset`` (default 1000).  ``normalize`` defaults to
+``"imagenet"`` for this family (``normalize: null`` for the bare network).
+
 ``"scattering"`` (:class:`~toeplitznet.models.scattering.ScatteringNet`):
     ``head`` (``dc`` | ``ldr_sd`` | ``ldr_td`` | ``toeplitz_like`` |
     ``dense``), ``input_shape``, ``n_classes``, ``J``, ``L``, ``depth``,
@@ -64,7 +73,7 @@ from .scattering import ScatteringNet
 
 __all__ = ["build_model", "MODEL_FAMILIES"]
 
-MODEL_FAMILIES = sorted(set(FAMILIES) | {"ldr_net", "scattering", "kernel_cnn"})
+MODEL_FAMILIES = sorted(set(FAMILIES) | {"ldr_net", "scattering", "kernel_cnn", "wide_resnet", "resnet101"})
 _IGNORED = ("name", "description")
 
 
@@ -85,6 +94,8 @@ def build_model(spec: dict) -> nn.Module:
         spec.pop(k, None)
     family = str(spec.pop("family", spec.pop("model", ""))).lower()
     seed = spec.pop("seed", None)
+    if family == "resnet101":
+        spec.setdefault("normalize", "imagenet")
     norm = spec.pop("normalize", None)
     stats = normalization_stats(norm) if norm is not None else None
     if seed is None:
@@ -96,7 +107,27 @@ def build_model(spec: dict) -> nn.Module:
     return model if stats is None else InputNormalized(model, *stats)
 
 
+def _num_classes(spec: dict, default: int) -> int:
+    """``num_classes`` of a spec, or the number of classes of its ``dataset``."""
+    dataset = spec.pop("dataset", None)
+    if "num_classes" in spec:
+        return int(spec.pop("num_classes"))
+    if dataset is not None:
+        from ..data import INFO
+
+        return int(INFO[dataset].num_classes)
+    return default
+
+
 def _build(family: str, spec: dict) -> nn.Module:
+    if family == "wide_resnet":
+        from .wide_resnet import wide_resnet
+
+        return wide_resnet(num_classes=_num_classes(spec, 10), normalize=None, **spec)
+    if family == "resnet101":
+        from .resnet import resnet101
+
+        return resnet101(num_classes=_num_classes(spec, 1000), normalize=None, **spec)
     if family == "kernel_cnn":
         from .kernel_cnn import kernel_cnn
 
