@@ -53,6 +53,13 @@ CUDA this additionally requires ``deterministic=True`` (which calls
 ``torch.use_deterministic_algorithms(True, warn_only=True)`` and turns cuDNN
 benchmarking off); without it the trainer enables cuDNN benchmarking.
 
+Multi-process training: run the entry point under ``torchrun`` (one process per GPU; see
+:func:`launch` and :mod:`toeplitznet.runs.ddp_worker`); :func:`train` then uses
+``DistributedDataParallel`` with ``batch_size`` as the global batch, the seeded epoch permutation
+split over the ranks (:class:`DistributedEpochSampler`), rank 0 writing checkpoints (of the
+unwrapped model, interchangeable with single-process ones), metrics and logs, and every rank
+resuming from the same checkpoint. Details in ``docs/training.md``.
+
 Learning-rate schedules are pure functions of the update index, see
 :class:`LRSchedule`; ``metrics["schedule_boundaries_reached"]`` lists the
 boundaries that some update actually used (e.g. ``[40000]`` only for the
@@ -61,12 +68,15 @@ same before training.
 """
 
 from .config import COSMETIC_KEYS, TrainConfig, normalize_schedule
+from .distributed import (DistributedLaunchError, barrier, cleanup, init_from_env, is_main, launch,
+                          world)
 from .ema import ModelEMA
 from .storage import atomic_torch_save, atomic_write_json, load_checkpoint
 from .presets import THESIS_PRESETS, thesis_preset
 from .schedules import LRSchedule, schedule_report
-from .seeding import (EpochShuffleSampler, epoch_seed, make_train_loader, sampler_seed,
-                      seed_worker, set_seed)
+from .seeding import (DistributedEpochSampler, EpochShuffleSampler, epoch_seed,
+                      make_distributed_train_loader, make_train_loader, sampler_seed, seed_worker,
+                      set_seed)
 from .trainer import (ConfigMismatchError, Hooks, Trainer, TrainingDivergedError,
                       deterministic_view, evaluate, load_weights, resolve_device, train)
 
@@ -77,6 +87,8 @@ __all__ = [
     "TrainingDivergedError", "ConfigMismatchError",
     "ModelEMA",
     "set_seed", "seed_worker", "epoch_seed", "sampler_seed", "EpochShuffleSampler", "make_train_loader",
+    "DistributedEpochSampler", "make_distributed_train_loader",
+    "init_from_env", "is_main", "world", "barrier", "cleanup", "launch", "DistributedLaunchError",
     "atomic_torch_save", "atomic_write_json", "load_checkpoint",
     "THESIS_PRESETS", "thesis_preset",
 ]

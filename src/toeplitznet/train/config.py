@@ -23,7 +23,11 @@ SCHEDULE_TYPES = ("constant", "piecewise", "multistep", "exponential")
 
 #: Keys that do not change the numbers of a run; they are left out of the hash,
 #: so e.g. a run started on a GPU machine may be resumed with ``device="cpu"``.
-COSMETIC_KEYS = frozenset({"device", "progress"})
+COSMETIC_KEYS = frozenset({"device", "progress", "channels_last"})
+
+#: Keys added after runs were already hashed: they enter the hash only when they differ from
+#: this default, so the hash (and the checkpoint identity) of every earlier config is unchanged.
+HASHED_IF_NOT_DEFAULT = {"sync_bn": False}
 
 
 def _fail(key: str, msg: str) -> None:
@@ -200,7 +204,9 @@ class TrainConfig:
     epochs : int
         Number of passes over the training loader (>= 1).
     batch_size : int
-        Must match the loader's batch size; used by the exponential schedule.
+        Samples per optimizer update, over all processes: under DDP each of the ``W`` processes
+        takes ``batch_size / W`` (must be divisible). Must match the loader's batch size; used by
+        the exponential schedule.
     seed : int
         In ``[0, 2**32)``. Data order and all RNG streams of epoch ``e`` are pure
         functions of ``(seed, e)``.
@@ -232,9 +238,17 @@ class TrainConfig:
         Call ``torch.use_deterministic_algorithms(True)`` and disable cuDNN
         benchmarking. CPU runs are bit-reproducible without it; CUDA runs need it.
     amp : {"none", "bf16"}
-        bfloat16 autocast for the forward pass.
+        bfloat16 autocast for the forward pass (also under DDP).
+    channels_last : bool
+        On CUDA, convert the model and 4-d inputs to the ``channels_last`` memory format (faster
+        convolutions with cuDNN/tensor cores); ignored on CPU. Not hashed (a layout, like ``device``).
+    sync_bn : bool
+        Under DDP (world size > 1), convert batch-norm layers to :class:`torch.nn.SyncBatchNorm`,
+        so that batch statistics are computed over the global batch (as in a single process) instead
+        of each rank's share. Needs CUDA (NCCL); no effect in a single process. Hashed when true.
     drop_last : bool
-        Only used when the trainer builds the loader from a dataset.
+        Drop the last partial batch of an epoch. Used when the trainer builds the loader from a
+        dataset, and under DDP (same batches as in a single process, see ``docs/training.md``).
     trace_max_points : int
         The step trace written to the metrics is subsampled to at most this many points.
     meta : dict
@@ -267,6 +281,8 @@ class TrainConfig:
     deterministic: bool = False
     amp: str = "none"
     drop_last: bool = False
+    channels_last: bool = False
+    sync_bn: bool = False
     trace_max_points: int = 2000
     meta: dict = dataclasses.field(default_factory=dict)
 
@@ -347,6 +363,8 @@ class TrainConfig:
         if self.amp not in AMP_MODES:
             _fail("amp", f"must be one of {AMP_MODES}, got {self.amp!r}")
         self.drop_last = _as_bool("drop_last", self.drop_last)
+        self.channels_last = _as_bool("channels_last", self.channels_last)
+        self.sync_bn = _as_bool("sync_bn", self.sync_bn)
         self.trace_max_points = _as_int("trace_max_points", self.trace_max_points)
         if self.trace_max_points < 2:
             _fail("trace_max_points", f"must be >= 2, got {self.trace_max_points}")
@@ -386,8 +404,10 @@ class TrainConfig:
         return json.loads(json.dumps(dataclasses.asdict(self)))
 
     def hashed_dict(self) -> dict:
-        """The part of :meth:`to_dict` that identifies a run (no cosmetic keys)."""
-        return {k: v for k, v in self.to_dict().items() if k not in COSMETIC_KEYS}
+        """The part of :meth:`to_dict` that identifies a run (no cosmetic keys, and the keys of
+        :data:`HASHED_IF_NOT_DEFAULT` only when they differ from their default)."""
+        return {k: v for k, v in self.to_dict().items() if k not in COSMETIC_KEYS
+                and not (k in HASHED_IF_NOT_DEFAULT and v == HASHED_IF_NOT_DEFAULT[k])}
 
     def hash(self) -> str:
         """sha256 of the canonical JSON of :meth:`hashed_dict` (hex, 16 chars)."""

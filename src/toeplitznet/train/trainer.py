@@ -22,12 +22,14 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from ..runtime import device_name, resolve_device
+from . import distributed as _dist
 from .config import TrainConfig
 from .ema import ModelEMA
 from .storage import (CHECKPOINT, CHECKPOINT_PREV, DIVERGED, FINAL, METRICS, atomic_torch_save,
                  atomic_write_json, load_checkpoint, read_json)
 from .schedules import LRSchedule
-from .seeding import get_rng_state, make_train_loader, seed_epoch, set_rng_state
+from .seeding import (EpochShuffleSampler, get_rng_state, make_distributed_train_loader, make_train_loader,
+                      seed_epoch, seed_worker, set_rng_state)
 
 try:  # tqdm is a dependency of the project, but keep the trainer usable without it
     from tqdm.auto import tqdm
@@ -99,6 +101,16 @@ class Hooks:
         After the epoch's evaluation *and* checkpoint (an exception raised here
         simulates a crash after a completed epoch).
     on_train_end : callable ``(trainer, metrics) -> None``
+
+    Under DDP (world size > 1) every hook runs on every rank. ``on_batch`` receives the rank's
+    share of the global batch and the *unwrapped* model (``trainer.model``, not the DDP wrapper):
+    an attack computed there needs no communication, and since attacks such as FGSM/PGD act per
+    sample, the adversarial batch equals the single-process one. ``extra_loss`` also receives the
+    unwrapped model and is added on every rank; DDP averages the parameter gradients over the ranks,
+    and as every rank computes the same regulariser from the same weights, the average equals the
+    single-process gradient of the regulariser. ``on_step_end`` gets the loss averaged over the
+    global batch. Use ``trainer.is_main`` to act on rank 0 only; an exception raised on one rank
+    ends the whole job (``torchrun`` stops the other ranks).
     """
 
     on_batch: Callable | None = None
@@ -138,6 +150,20 @@ def _split_batch(batch: Any) -> tuple[Any, torch.Tensor]:
         return batch[0], batch[1]
     raise TypeError("a batch must be a (inputs, targets, ...) tuple or list, "
                     f"got {type(batch).__name__}")
+
+
+def _unwrap_state(sd: Mapping[str, Any]) -> dict:
+    """A state dict without the ``module.`` prefix a DDP/DataParallel wrapper adds."""
+    keys = list(sd)
+    if keys and all(k.startswith("module.") for k in keys):
+        return {k[len("module."):]: v for k, v in sd.items()}
+    return dict(sd)
+
+
+def _channels_last(x: Any) -> Any:
+    if isinstance(x, torch.Tensor) and x.ndim == 4:
+        return x.contiguous(memory_format=torch.channels_last)
+    return x
 
 
 def _autocast(device: torch.device, amp: str):
@@ -183,7 +209,7 @@ def _correct(out: torch.Tensor, y: torch.Tensor, top_k=()) -> dict | None:
 
 @torch.no_grad()
 def evaluate(model: nn.Module, loader, device: str | torch.device | None = None, *,
-             loss: str = "cross_entropy", top_k=(), amp: str = "none") -> dict:
+             loss: str = "cross_entropy", top_k=(), amp: str = "none", channels_last: bool = False) -> dict:
     """Accuracy and mean loss of ``model`` over ``loader``.
 
     Parameters
@@ -198,6 +224,8 @@ def evaluate(model: nn.Module, loader, device: str | torch.device | None = None,
     top_k : sequence of int
         Also report ``top{k}`` accuracies.
     amp : {"none", "bf16"}
+    channels_last : bool
+        Convert 4-d inputs to the ``channels_last`` memory format.
 
     Returns
     -------
@@ -216,6 +244,8 @@ def evaluate(model: nn.Module, loader, device: str | torch.device | None = None,
         for batch in loader:
             x, y = _split_batch(batch)
             x, y = _to(x, device), _to(y, device)
+            if channels_last:
+                x = _channels_last(x)
             with _autocast(device, amp):
                 out = model(x)
             loss_sum += float(_per_sample_loss(loss, out, y).sum())
@@ -281,9 +311,9 @@ def load_weights(model: nn.Module, out_dir: str | os.PathLike, *, ema: bool = Fa
     if ema:
         if ckpt.get("ema") is None:
             raise ValueError(f"{path} has no EMA weights (run without ema_decay)")
-        model.load_state_dict(ckpt["ema"]["module"])
+        model.load_state_dict(_unwrap_state(ckpt["ema"]["module"]))
     else:
-        model.load_state_dict(ckpt["model"])
+        model.load_state_dict(_unwrap_state(ckpt["model"]))
     return model
 
 
@@ -317,9 +347,28 @@ class Trainer:
         differs (logged); ``"never"``: delete previous state and start over.
     num_workers : int
         Only used when ``train_loader`` is a Dataset.
+    ddp_kwargs : dict, optional
+        Extra keyword arguments of :class:`~torch.nn.parallel.DistributedDataParallel`
+        (e.g. ``{"find_unused_parameters": True}``); only used under DDP.
 
     Notes
     -----
+    Multi-process training (DDP). When a process group of world size ``W > 1`` is initialised
+    (:func:`~toeplitznet.train.distributed.init_from_env`, which the trainer also calls itself
+    when ``torchrun``'s ``WORLD_SIZE > 1`` is set), the model is wrapped in
+    :class:`~torch.nn.parallel.DistributedDataParallel` (one GPU per process, ``cuda:LOCAL_RANK``;
+    no ``device_ids`` on CPU/gloo). ``config.batch_size`` is the global batch: each rank trains
+    on ``batch_size / W`` samples per update (an error names ``batch_size`` if not divisible),
+    taken by :class:`~toeplitznet.train.DistributedEpochSampler` from the same seeded epoch
+    permutation, so the ranks together see exactly the single-process batches (``drop_last``
+    included) and, for models without batch norm or randomness, end with the single-process
+    weights up to float rounding. ``train_loader`` must then be a Dataset or a loader from
+    :func:`~toeplitznet.train.make_train_loader` (it is rebuilt per rank). Only rank 0 evaluates
+    and writes checkpoints, metrics and logs (the other ranks wait for it); every rank loads the
+    checkpoint on resume. Checkpoints hold the unwrapped model's state dict, so single- and
+    multi-process checkpoints are interchangeable (the world size is not part of the identity).
+    See ``docs/training.md``.
+
     Resume semantics. A checkpoint is written atomically after every epoch
     (after its evaluation); the previous one is kept as ``checkpoint_prev.pt``
     and used if the latest is unreadable. A run restarts at the beginning of
@@ -335,13 +384,25 @@ class Trainer:
 
     def __init__(self, model: nn.Module, train_loader, eval_loaders: Mapping[str, Any] | None = None,
                  config: TrainConfig | Mapping | None = None, out_dir: str | os.PathLike = ".",
-                 hooks: Any = None, resume: str = "auto", num_workers: int = 0):
+                 hooks: Any = None, resume: str = "auto", num_workers: int = 0,
+                 ddp_kwargs: Mapping[str, Any] | None = None):
         self.config = TrainConfig.from_dict(config if config is not None else {})
         if resume not in RESUME_MODES:
             raise ValueError(f"resume must be one of {RESUME_MODES}, got {resume!r}")
         self.resume = resume
         cfg = self.config
+        if not _dist.is_distributed() and _dist._env_int("WORLD_SIZE", 1) > 1:
+            _dist.init_from_env()
+        self.dist = _dist.current()
+        self.rank, self.world_size = self.dist.rank, self.dist.world_size
+        self.is_main = self.rank == 0
         self.device = resolve_device(cfg.device, who="Trainer (TrainConfig)")
+        if self.world_size > 1 and self.device.type == "cuda":
+            own = torch.cuda.current_device()  # cuda:LOCAL_RANK, set by init_from_env
+            if self.device.index is not None and self.device.index != own:
+                raise ValueError(f"invalid training config: 'device': {cfg.device!r}, but under DDP "
+                                 f"process {self.rank} uses its own GPU cuda:{own}; set device: auto or cuda")
+            self.device = torch.device("cuda", own)
         if cfg.deterministic:
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
             torch.use_deterministic_algorithms(True, warn_only=True)
@@ -350,15 +411,17 @@ class Trainer:
         elif self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
 
-        if isinstance(train_loader, Dataset) and not isinstance(train_loader, DataLoader):
-            train_loader = make_train_loader(train_loader, cfg.batch_size, cfg.seed,
-                                             drop_last=cfg.drop_last, num_workers=num_workers,
-                                             pin_memory=self.device.type == "cuda")
-        lb = getattr(train_loader, "batch_size", None)
-        if lb is not None and lb != cfg.batch_size:
-            raise ValueError(f"invalid training config: 'batch_size': config says {cfg.batch_size} "
-                             f"but the train loader yields batches of {lb}")
-        if getattr(train_loader, "persistent_workers", False):
+        self._shard = None  # the DistributedEpochSampler under DDP
+        if self.world_size > 1:
+            train_loader = self._distributed_loader(train_loader, num_workers)
+            self._shard = train_loader.sampler
+        else:
+            if isinstance(train_loader, Dataset) and not isinstance(train_loader, DataLoader):
+                train_loader = make_train_loader(train_loader, cfg.batch_size, cfg.seed,
+                                                 drop_last=cfg.drop_last, num_workers=num_workers,
+                                                 pin_memory=self.device.type == "cuda")
+            self._check_loader_batch(train_loader)
+        if getattr(train_loader, "persistent_workers", False) and self.is_main:
             log.warning("persistent_workers=True: worker RNG seeds do not follow the epoch, "
                         "so a resumed run may differ from an uninterrupted one")
         try:
@@ -367,15 +430,38 @@ class Trainer:
             raise ValueError("the train loader must have a length (steps per epoch)") from exc
         if self.steps_per_epoch < 1:
             raise ValueError("the train loader is empty")
+        if self._shard is not None and self.steps_per_epoch != self._shard.global_batches():
+            raise RuntimeError(f"rank {self.rank}: {self.steps_per_epoch} local batches but "
+                               f"{self._shard.global_batches()} global ones")  # pragma: no cover
         self.train_loader = train_loader
         self.eval_loaders = dict(eval_loaders or {})
         self.out_dir = Path(out_dir)
         self.hooks = _normalize_hooks(hooks)
 
-        self.model = model.to(self.device)
+        model = model.to(self.device)
+        if cfg.sync_bn and self.world_size > 1:
+            if self.device.type != "cuda":
+                raise ValueError("invalid training config: 'sync_bn': torch.nn.SyncBatchNorm needs CUDA "
+                                 "(NCCL); with CPU processes leave it off (batch-norm statistics are then "
+                                 "computed per rank)")
+            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        self.channels_last = bool(cfg.channels_last and self.device.type == "cuda")
+        if self.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        self.model = model  # the unwrapped module: hooks, EMA, evaluation and checkpoints use it
         self.optimizer = self._build_optimizer()
         self.schedule = LRSchedule.from_config(cfg, self.steps_per_epoch)
         self.ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay is not None else None
+        self.ddp_model = None
+        if self.world_size > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            kw = dict(ddp_kwargs or {})
+            if self.device.type == "cuda":
+                kw.setdefault("device_ids", [self.device.index])
+                kw.setdefault("output_device", self.device.index)
+            self.ddp_model = DistributedDataParallel(self.model, **kw)  # broadcasts rank 0's weights
+        self._net = self.ddp_model if self.ddp_model is not None else self.model  # the forward path
 
         self.planned_steps = cfg.epochs * self.steps_per_epoch
         if cfg.max_steps is not None:
@@ -396,6 +482,49 @@ class Trainer:
         self.metrics: dict | None = None
 
     # ------------------------------------------------------------ construction
+    def _check_loader_batch(self, loader) -> None:
+        lb = getattr(loader, "batch_size", None)
+        if lb is not None and lb != self.config.batch_size:
+            raise ValueError(f"invalid training config: 'batch_size': config says {self.config.batch_size} "
+                             f"but the train loader yields batches of {lb}")
+
+    def _distributed_loader(self, data, num_workers: int) -> DataLoader:
+        """This rank's loader: the seeded epoch permutation split over the ranks."""
+        cfg, world = self.config, self.world_size
+        _dist.per_rank_batch_size(cfg.batch_size, world)
+        seed, shuffle, drop_last = cfg.seed, True, cfg.drop_last
+        opts: dict[str, Any] = {"num_workers": num_workers, "pin_memory": self.device.type == "cuda"}
+        if isinstance(data, DataLoader):
+            if not isinstance(data.sampler, EpochShuffleSampler) or data.batch_size is None:
+                raise ValueError(
+                    f"under DDP (world size {world}) the training data must be a Dataset or a loader "
+                    "made by toeplitznet.train.make_train_loader (an EpochShuffleSampler with a "
+                    f"batch_size), so that the ranks can split one seeded permutation; got a loader "
+                    f"with {type(data.sampler).__name__}")
+            self._check_loader_batch(data)
+            if data.persistent_workers:
+                raise ValueError("persistent_workers=True breaks bit-identical resume; leave it off")
+            seed, shuffle, drop_last = data.sampler.seed, data.sampler.shuffle, data.drop_last
+            opts = {"num_workers": data.num_workers, "pin_memory": data.pin_memory,
+                    "collate_fn": data.collate_fn, "worker_init_fn": data.worker_init_fn or seed_worker,
+                    "timeout": data.timeout}
+            if data.num_workers > 0 and data.prefetch_factor is not None:
+                opts["prefetch_factor"] = data.prefetch_factor
+            data = data.dataset
+        elif not isinstance(data, Dataset):
+            raise ValueError(f"under DDP the training data must be a Dataset or a DataLoader, got "
+                             f"{type(data).__name__}")
+        return make_distributed_train_loader(data, cfg.batch_size, seed, rank=self.rank, world_size=world,
+                                             shuffle=shuffle, drop_last=drop_last, **opts)
+
+    def _info(self, msg: str, *args) -> None:
+        if self.is_main:
+            log.info(msg, *args)
+
+    def _warning(self, msg: str, *args) -> None:
+        if self.is_main:
+            log.warning(msg, *args)
+
     def _build_optimizer(self) -> torch.optim.Optimizer:
         cfg = self.config
         params = [p for p in self.model.parameters() if p.requires_grad]
@@ -428,7 +557,7 @@ class Trainer:
                "Use another out_dir, or pass resume='never' to discard it and start over, "
                "or resume='force' to continue from it anyway.")
         if self.resume == "force":
-            log.warning("resume='force': %s", msg)
+            self._warning("resume='force': %s", msg)
             return
         raise ConfigMismatchError(msg)
 
@@ -463,11 +592,11 @@ class Trainer:
     def load_state_dict(self, ckpt: dict, training_state: bool = True) -> None:
         """Restore a checkpoint; with ``training_state=False`` only the weights
         (model, EMA) and counters/history, leaving optimizer and RNGs alone."""
-        self.model.load_state_dict(ckpt["model"])
+        self.model.load_state_dict(_unwrap_state(ckpt["model"]))
         if self.ema is not None:
             if ckpt.get("ema") is None:
                 raise ConfigMismatchError("checkpoint has no EMA state but ema_decay is set")
-            self.ema.load_state_dict(ckpt["ema"])
+            self.ema.load_state_dict({**ckpt["ema"], "module": _unwrap_state(ckpt["ema"]["module"])})
         self.epoch = int(ckpt["epoch"])
         self.global_step = int(ckpt["global_step"])
         self.history = list(ckpt["history"])
@@ -501,11 +630,13 @@ class Trainer:
         """Train (or resume, or return a finished run); returns the metrics dict."""
         cfg = self.config
         session_t0 = time.perf_counter()
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        if self.resume == "never":
-            for name in (FINAL, METRICS, DIVERGED, CHECKPOINT, CHECKPOINT_PREV):
-                with contextlib.suppress(FileNotFoundError):
-                    (self.out_dir / name).unlink()
+        if self.is_main:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            if self.resume == "never":
+                for name in (FINAL, METRICS, DIVERGED, CHECKPOINT, CHECKPOINT_PREV):
+                    with contextlib.suppress(FileNotFoundError):
+                        (self.out_dir / name).unlink()
+        _dist.barrier()  # the other ranks read out_dir only once rank 0 has cleaned it
 
         final_path = self.out_dir / FINAL
         if final_path.exists():
@@ -515,27 +646,29 @@ class Trainer:
             if ckpt is not None:
                 self.load_state_dict(ckpt, training_state=False)
             else:
-                log.warning("%s exists but no checkpoint: the model's weights are not loaded", final_path)
-            log.info("%s: run already finished (%s); nothing to do", self.out_dir, final_path.name)
+                self._warning("%s exists but no checkpoint: the model's weights are not loaded", final_path)
+            self._info("%s: run already finished (%s); nothing to do", self.out_dir, final_path.name)
             self.metrics = fin
             return fin
 
-        with contextlib.suppress(FileNotFoundError):
-            (self.out_dir / DIVERGED).unlink()  # a retry of a diverged run
-        ckpt, ckpt_path = load_checkpoint(self.out_dir)
+        if self.is_main:
+            with contextlib.suppress(FileNotFoundError):
+                (self.out_dir / DIVERGED).unlink()  # a retry of a diverged run
+        ckpt, ckpt_path = load_checkpoint(self.out_dir)  # every rank loads it
         if ckpt is not None:
             self._check_identity(ckpt.get("identity"), ckpt_path)
             self.load_state_dict(ckpt)
             self.run_log.append({"resumed_at_epoch": self.epoch, "resumed_at_step": self.global_step,
-                                 "from": ckpt_path.name, "time": time.strftime("%Y-%m-%dT%H:%M:%S")})
-            log.info("%s: resuming after epoch %d (step %d) from %s", self.out_dir, self.epoch,
-                     self.global_step, ckpt_path.name)
+                                 "from": ckpt_path.name, "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                                 "world_size": self.world_size})
+            self._info("%s: resuming after epoch %d (step %d) from %s", self.out_dir, self.epoch,
+                       self.global_step, ckpt_path.name)
         else:
-            self.run_log.append({"started": time.strftime("%Y-%m-%dT%H:%M:%S")})
+            self.run_log.append({"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "world_size": self.world_size})
 
         plan = self.schedule.report(self.planned_steps)
         if plan["not_reached"]:
-            log.warning("lr schedule boundaries %s (%s) are beyond the %d planned steps and will "
+            self._warning("lr schedule boundaries %s (%s) are beyond the %d planned steps and will "
                         "never be reached", plan["not_reached"], plan["unit"], self.planned_steps)
         if self.hooks.on_train_start:
             self.hooks.on_train_start(self)
@@ -543,15 +676,18 @@ class Trainer:
         while not self._done():
             self._run_epoch(self.epoch)
 
-        metrics = self._metrics("finished")
-        metrics["timing"]["session_wall_s"] = time.perf_counter() - session_t0
-        atomic_write_json(self.out_dir / METRICS, metrics, sort_keys=True)
-        atomic_write_json(final_path, metrics, sort_keys=True)
-        metrics = read_json(final_path)  # return exactly what a re-run returns
-        with contextlib.suppress(FileNotFoundError):
-            (self.out_dir / CHECKPOINT_PREV).unlink()
+        metrics = None
+        if self.is_main:
+            metrics = self._metrics("finished")
+            metrics["timing"]["session_wall_s"] = time.perf_counter() - session_t0
+            atomic_write_json(self.out_dir / METRICS, metrics, sort_keys=True)
+            atomic_write_json(final_path, metrics, sort_keys=True)
+            metrics = read_json(final_path)  # return exactly what a re-run returns
+            with contextlib.suppress(FileNotFoundError):
+                (self.out_dir / CHECKPOINT_PREV).unlink()
+        metrics = _dist.broadcast_object(metrics)  # every rank returns rank 0's metrics
         self.metrics = metrics
-        log.info("%s: finished %d epochs, %d steps; %s", self.out_dir, self.epoch, self.global_step,
+        self._info("%s: finished %d epochs, %d steps; %s", self.out_dir, self.epoch, self.global_step,
                  ", ".join(f"{k} acc {v.get('accuracy')}" for k, v in metrics["final_eval"].items()))
         if self.hooks.on_train_end:
             self.hooks.on_train_end(self, metrics)
@@ -562,14 +698,15 @@ class Trainer:
 
     # ------------------------------------------------------------ one epoch
     def _run_epoch(self, epoch: int) -> None:
-        cfg, model, dev = self.config, self.model, self.device
-        seed_epoch(self.train_loader, cfg.seed, epoch)
-        model.train()
+        cfg, model, net, dev = self.config, self.model, self._net, self.device
+        world = self.world_size
+        seed_epoch(self.train_loader, cfg.seed, epoch, rank=self.rank, world_size=world)
+        net.train()
         n_seen, loss_sum, extra_sum, n_labeled = 0, 0.0, 0.0, 0
         correct = torch.zeros((), dtype=torch.long, device=dev)  # summed on device: no extra sync
         win_sum, win_n, lr = 0.0, 0, self.schedule(self.global_step)
         params = [p for g in self.optimizer.param_groups for p in g["params"]]
-        show = cfg.progress if cfg.progress is not None else sys.stderr.isatty()
+        show = (cfg.progress if cfg.progress is not None else sys.stderr.isatty()) and self.is_main
         pbar = None
         if tqdm is not None and show:
             pbar = tqdm(total=self.steps_per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}",
@@ -581,22 +718,41 @@ class Trainer:
                     break
                 x, y = _split_batch(batch)
                 x, y = _to(x, dev), _to(y, dev)
+                if self.channels_last:
+                    x = _channels_last(x)
                 if self.hooks.on_batch is not None:
-                    x, y = self.hooks.on_batch(model, x, y)
-                    model.train()
+                    x, y = self.hooks.on_batch(model, x, y)  # the rank's share, unwrapped model
+                    net.train()
                 lr = self.schedule(self.global_step)
                 for g in self.optimizer.param_groups:
                     g["lr"] = lr
                 with _autocast(dev, cfg.amp):
-                    out = model(x)
+                    out = net(x)
                 loss = _loss(cfg.loss, out, y, cfg.label_smoothing)
                 total = loss
                 extra_v = 0.0
+                extra = None
                 if self.hooks.extra_loss is not None:
                     extra = self.hooks.extra_loss(model)
                     total = loss + extra
                     extra_v = float(extra.detach())
                 loss_v = float(loss.detach())
+                bs_local = bs = int(y.shape[0])
+                if world > 1:
+                    # the global batch's mean loss (and the ranks' mean extra loss) on every rank:
+                    # the single-process numbers in the metrics, one divergence decision everywhere
+                    zero = torch.zeros((), dtype=torch.float64, device=loss.device)
+                    stats = torch.stack([loss.detach().double() * bs_local,
+                                         extra.detach().double().reshape(()) if extra is not None else zero,
+                                         zero + bs_local])
+                    torch.distributed.all_reduce(stats)
+                    bs = int(stats[2])
+                    loss_v, extra_v = float(stats[0]) / bs, float(stats[1]) / world
+                    if bs_local * world != bs:
+                        # DDP averages the ranks' gradients: weight each rank's mean loss by its
+                        # share of the global batch, so that the average is the gradient of the
+                        # global mean also when the last batch of an epoch is split unevenly
+                        total = loss * (bs_local * world / bs) + (extra if extra is not None else 0.0)
                 if not math.isfinite(loss_v):
                     self._diverged("loss", loss_v, epoch, lr)
                 if not math.isfinite(extra_v):
@@ -618,14 +774,13 @@ class Trainer:
                     self.ema.update(model)
                 self.global_step += 1
 
-                bs = int(y.shape[0])
                 n_seen += bs
                 loss_sum += loss_v * bs
                 extra_sum += extra_v * bs
                 labels = _class_labels(out, y)
                 if labels is not None:
                     correct += (out.detach().argmax(dim=1) == labels).sum()
-                    n_labeled += bs
+                    n_labeled += bs_local
                 win_sum += loss_v
                 win_n += 1
                 if self.global_step % cfg.log_every == 0:
@@ -648,6 +803,10 @@ class Trainer:
         train_s = time.perf_counter() - t0
         self.timing["train_s"] += train_s
         self.timing["samples"] += n_seen
+        if world > 1:  # correct counts of all ranks
+            counts = torch.stack([correct, torch.tensor(n_labeled, dtype=torch.long, device=dev)])
+            torch.distributed.all_reduce(counts)
+            correct, n_labeled = counts[0], int(counts[1])
 
         record: dict[str, Any] = {
             "epoch": epoch + 1,
@@ -661,25 +820,31 @@ class Trainer:
             record["train"]["extra_loss"] = extra_sum / n_seen if n_seen else None
         last = (epoch + 1 >= cfg.epochs) or (self.global_step >= self.planned_steps)
         eval_s = 0.0
-        if self.eval_loaders and ((epoch + 1) % cfg.eval_every == 0 or last):
+        ev = dict(loss=cfg.loss, top_k=cfg.top_k, amp=cfg.amp, channels_last=self.channels_last)
+        if self.is_main and self.eval_loaders and ((epoch + 1) % cfg.eval_every == 0 or last):
             t1 = time.perf_counter()
             with _preserved_rng():
-                record["eval"] = {name: evaluate(self.eval_model, ld, dev, loss=cfg.loss,
-                                                 top_k=cfg.top_k, amp=cfg.amp)
+                record["eval"] = {name: evaluate(self.eval_model, ld, dev, **ev)
                                   for name, ld in self.eval_loaders.items()}
                 if self.ema is not None:
-                    record["eval_raw"] = {name: evaluate(model, ld, dev, loss=cfg.loss,
-                                                         top_k=cfg.top_k, amp=cfg.amp)
+                    record["eval_raw"] = {name: evaluate(model, ld, dev, **ev)
                                           for name, ld in self.eval_loaders.items()}
             eval_s = time.perf_counter() - t1
             self.timing["eval_s"] += eval_s
         record["time"] = {"train_s": train_s, "eval_s": eval_s,
                           "samples_per_s": n_seen / train_s if train_s > 0 else None}
-        self.history.append(record)
-        self.epoch = epoch + 1
-        self._save_checkpoint()
-        atomic_write_json(self.out_dir / METRICS, self._metrics("running"), sort_keys=True)
-        self._log_epoch(record)
+        if self.is_main:
+            self.history.append(record)
+            self.epoch = epoch + 1
+            self._save_checkpoint()
+            atomic_write_json(self.out_dir / METRICS, self._metrics("running"), sort_keys=True)
+            self._log_epoch(record)
+        if world > 1:
+            # rank 0's record (with its evaluation); also waits until its checkpoint is written
+            record = _dist.broadcast_object(record)
+            if not self.is_main:
+                self.history.append(record)
+                self.epoch = epoch + 1
         if self.hooks.on_epoch_end is not None:
             self.hooks.on_epoch_end(self, record)
 
@@ -700,15 +865,17 @@ class Trainer:
         info = {"what": what, "value": repr(value), "step": self.global_step + 1, "epoch": epoch + 1,
                 "lr": lr, "last_checkpoint_epoch": self.epoch, "run_hash": self.run_hash,
                 "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        atomic_write_json(marker, info, sort_keys=True)
-        try:
-            m = self._metrics("diverged")
-            m["diverged"] = info
-            atomic_write_json(self.out_dir / METRICS, m, sort_keys=True)
-        except Exception:  # pragma: no cover - never mask the divergence itself
-            log.exception("could not write metrics after divergence")
+        if self.is_main:  # every rank sees the same global loss, so all of them raise
+            atomic_write_json(marker, info, sort_keys=True)
+            try:
+                m = self._metrics("diverged")
+                m["diverged"] = info
+                atomic_write_json(self.out_dir / METRICS, m, sort_keys=True)
+            except Exception:  # pragma: no cover - never mask the divergence itself
+                log.exception("could not write metrics after divergence")
         err = TrainingDivergedError(self.global_step + 1, epoch + 1, lr, value, what, marker, self.epoch)
-        log.error("%s", err)
+        if self.is_main:
+            log.error("%s", err)
         raise err
 
     # ------------------------------------------------------------ metrics
@@ -761,7 +928,8 @@ class Trainer:
                        "wall_time_s": self.timing["train_s"] + self.timing["eval_s"] + self.timing["checkpoint_s"],
                        "samples_per_s": samples / self.timing["train_s"] if self.timing["train_s"] > 0 else None},
             "run": {"log": self.run_log, "torch": torch.__version__, "numpy": np.__version__,
-                    "python": platform.python_version(), "torch_threads": torch.get_num_threads()},
+                    "python": platform.python_version(), "torch_threads": torch.get_num_threads(),
+                    "world_size": self.world_size, "backend": self.dist.backend},
         }
         if evals and "eval_raw" in evals[-1]:
             m["final_eval_raw"] = evals[-1]["eval_raw"]
@@ -770,8 +938,9 @@ class Trainer:
 
 def train(model: nn.Module, train_loader, eval_loaders: Mapping[str, Any] | None = None,
           config: TrainConfig | Mapping | None = None, out_dir: str | os.PathLike = ".",
-          hooks: Any = None, resume: str = "auto", num_workers: int = 0) -> dict:
-    """Functional form of ``Trainer(...).fit()``; see :class:`Trainer`."""
+          hooks: Any = None, resume: str = "auto", num_workers: int = 0,
+          ddp_kwargs: Mapping[str, Any] | None = None) -> dict:
+    """Functional form of ``Trainer(...).fit()``; see :class:`Trainer` (also for DDP under ``torchrun``)."""
     return Trainer(model, train_loader, eval_loaders, config, out_dir, hooks=hooks, resume=resume,
-                   num_workers=num_workers).fit()
+                   num_workers=num_workers, ddp_kwargs=ddp_kwargs).fit()
 
