@@ -96,7 +96,7 @@ def test_tiny_config_is_valid_and_lists_every_item():
     validate(cfg, check_paths=False)
     assert cfg["items"] == CONFIGS["smoke"]["items"] and set(cfg["items"]) == set(IDS)
     plan = build_plan(cfg)
-    assert set(plan.items) == set(IDS) and len(plan.runs) <= 15
+    assert set(plan.items) == set(IDS) and len(plan.runs) <= 21   # 14 + 6 Section 5.5 arms
 
 
 # --------------------------------------------------------------------------- (b) the tiny smoke run

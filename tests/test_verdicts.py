@@ -405,15 +405,17 @@ def test_table_4_5_counts_are_fitted_with_the_strictly_trainable_count_beside(tm
 
 
 def test_table_5_1_at_paper_scale_with_the_small_cnn_is_a_stand_in(tmp_path, monkeypatch):
-    """Until a checkpoint names the Wide ResNet, even the paper table says its kernels are a stand-in; its
-    milliseconds are not compared, its speed-up is."""
+    """With the small CNN's kernels (checkpoint null), even the paper table says its kernels are a stand-in;
+    its milliseconds are not compared, its speed-up is."""
     import torch
 
     from toeplitznet.studies.runner import run_from_cli
 
     monkeypatch.chdir(tmp_path)
     cfg = _paper()
-    cfg["studies"]["table_5_1"].update(n_kernels=3, warmup=0, repeats=1, input_size=8)
+    cfg["studies"]["table_5_1"].update(n_kernels=3, warmup=0, repeats=1, input_size=8, checkpoint=None, columns=[
+        {"label": "1x3x3", "parameter": "conv1.weight", "in_channels": 1},
+        {"label": "32x3x3", "parameter": "conv2.weight", "in_channels": 32}])
     torch.manual_seed(0)
     torch.save({"conv1.weight": torch.randn(32, 3, 3, 3), "conv2.weight": torch.randn(32, 32, 3, 3)},
                tmp_path / "model.pt")

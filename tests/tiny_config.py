@@ -45,6 +45,22 @@ def tiny_config(base: dict | None = None) -> dict:
     st["table_4_1"].update(dcnn_depths=[2], ldr_td_ranks=[2], toeplitz_like_ranks=[2])
     st["table_4_2"].update(depth=1, width=16)
     st["table_4_5"].update(J=1, L=2, dc_depths=[1], ldr_sd_ranks=[1], toeplitz_like_ranks=[])
+    # Section 5.5: WRN-10-1, 2 steps, attacks of 1-2 iterations on 8 images; the arms each item needs
+    r = st["ch5_robust_train"]
+    r.update(train_subset=64, test_subset=16, eval_examples=8, eval_batch_size=8,
+             arms={"cifar10": ["baseline", "at", "at_lipreg", "lipreg"], "cifar100": ["at"], "imagenet": ["at"]})
+    r["lipreg"]["c2"] = {"cifar10": [0.008], "cifar100": [0.008], "imagenet": [0.001]}
+    for blk in ("cifar", "imagenet"):
+        r["train"][blk].update(epochs=1, max_steps=2, batch_size=16, milestones=[])
+        r["train"][blk]["attack"].update(steps=1)
+        e = r["eval"][blk]
+        e["pgd_linf"].update(eps=e["pgd_linf"]["eps"][:1], steps=2, restarts=1, record=[1])
+        e["cw_l2"].update(binary_search_steps=1, steps=2)
+        e["autoattack"] = None
+    st["table_5_3"].update(certified_radii=[0.1])
+    st["table_5_4"].update(certified_radii=[0.1])
+    st["fig_5_3"].update(arms=["at"], cw_steps=[2])
+    st["fig_5_4"].update(iters=2, examples=8)
     return cfg
 
 

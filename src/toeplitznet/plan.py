@@ -227,7 +227,8 @@ def run_job_config(config: Mapping[str, Any], spec: Mapping[str, Any], paths: Pa
     name carries a hash of everything that defines the run and of the training code, so a changed setting or
     changed code starts afresh instead of reusing an old finished run."""
     body = {k: copy.deepcopy(v) for k, v in spec.items() if k not in ("inputs", "gpu")}
-    h = spec_hash({**{k: body.get(k) for k in ("model", "data", "train", "count")},
+    hashed = ("model", "data", "train", "count") + (("robust",) if body.get("robust") else ())
+    h = spec_hash({**{k: body.get(k) for k in hashed},
                    "code": job_code(*TRAIN_CODE)["sha256"]})
     body["checkpoint_dir"] = f"{paths.checkpoints}/runs/{spec['id']}-{h}"
     return {**job_base(config), "study": body}
@@ -283,6 +284,11 @@ def _with_replicas(inputs: Mapping[str, Any], files: Mapping[str, list[tuple[int
     return out
 
 
+def _nproc(spec: Mapping[str, Any]) -> int:
+    """Processes of a training run (``robust.nproc``: torchrun DDP, one GPU each, when > 1)."""
+    return max(1, int((spec.get("robust") or {}).get("nproc", 1)))
+
+
 def _threads(config: Mapping[str, Any], value: int | str) -> int:
     return int(config["threads"]) if value == "config" else int(value)
 
@@ -335,7 +341,8 @@ def build_plan(config: Mapping[str, Any], reg: Registry | None = None) -> Plan:
             if base_spec.get("id") != base:
                 raise PlanError(f"item {it.id}: run spec {base} carries id {base_spec.get('id')!r}")
             seeds = training_seeds(config, base_spec)
-            replicas[base] = [(s, replica_id(base, s, config)) for s in seeds[1:]]
+            known = replicas.setdefault(base, [])  # two items may ask for the same run with other seeds
+            known += [(s, replica_id(base, s, config)) for s in seeds[1:] if (s, replica_id(base, s, config)) not in known]
             for seed in seeds:
                 spec = replica_spec(base_spec, seed, config)
                 rid = spec["id"]
@@ -348,7 +355,8 @@ def build_plan(config: Mapping[str, Any], reg: Registry | None = None) -> Plan:
                 runs[rid] = RunJob(id=rid, inputs=dict(spec.get("inputs", {})),
                                    outputs={"model": paths.run(rid, "model.pt"),
                                             "metrics": paths.run(rid, "metrics.json")},
-                                   cfg=cfg, threads=int(config["threads"]), gpu=_gpu(config, spec.get("gpu", False)),
+                                   cfg=cfg, threads=int(config["threads"]),
+                                   gpu=_gpu(config, spec.get("gpu", False)) * _nproc(spec),
                                    items=[it.id], code=job_code(*TRAIN_CODE))
         efn = reg.hook(it.id, "evaluations")
         for (base, eid), espec in (efn(config, paths) if efn else {}).items():

@@ -14,6 +14,7 @@ inferred from the note, the ± and the unit).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import re
 from dataclasses import dataclass
@@ -110,11 +111,19 @@ def _load(path: str) -> tuple[ThesisCell, ...]:
     return tuple(out)
 
 
+#: tables printed in panels, rendered as one item: panel id -> the row prefix of its cells ("CIFAR-10: AT")
+PANELS = {"table_5_3": {"table_5_3a": "CIFAR-10", "table_5_3b": "CIFAR-100"}}
+
+
 def thesis_cells(item: str, path: str | os.PathLike | None = None) -> list[ThesisCell]:
-    """All thesis cells of one item (thesis naming, e.g. ``table_D_1``), in file order."""
+    """All thesis cells of one item (thesis naming, e.g. ``table_D_1``), in file order. The cells of a table in
+    panels (:data:`PANELS`) come from each panel, their rows prefixed by the panel's name."""
     path = Path(path) if path else reference_dir() / "thesis_values.csv"
     want = thesis_item_id(item)
-    return [c for c in _load(str(path)) if c.item == want]
+    cells = _load(str(path))
+    if want in PANELS:
+        return [dataclasses.replace(c, row=f"{PANELS[want][c.item]}: {c.row}") for c in cells if c.item in PANELS[want]]
+    return [c for c in cells if c.item == want]
 
 
 def figure_data_path(name: str) -> Path:

@@ -85,7 +85,32 @@ def test_labels_are_the_thesis_cells():
         assert cfg["studies"]["table_5_1"]["n_kernels"] == 20
 
 
-@pytest.mark.parametrize("cfg", [SMOKE, PAPER], ids=["smoke", "paper"])
+def test_paper_kernels_come_from_the_at_wide_resnet():
+    """At paper scale the kernels are those of the CIFAR-10 Wide ResNet trained with AT (Section 5.5)."""
+    assert PAPER["studies"]["table_5_1"]["checkpoint"] == "run:ch5_cifar10_at"
+    assert table_5_1.kernel_run(PAPER) is None
+    spec = table_5_1.planned_run(PAPER)
+    assert spec["id"] == "ch5_cifar10_at" and spec["model"]["family"] == "wide_resnet"
+    plan = build_plan(PAPER)
+    assert "table_5_1" in plan.runs["ch5_cifar10_at"].items and "table_5_3" in plan.runs["ch5_cifar10_at"].items
+    ins = plan.studies["table_5_1"].inputs
+    assert ins["model"] == "results/paper/runs/ch5_cifar10_at/model.pt"
+    assert ins["accuracy"] == "results/paper/runs/ch5_cifar10_at/eval/natural.json"
+    from toeplitznet.models import build_model
+
+    state = build_model(spec["model"]).state_dict()
+    for col in PAPER["studies"]["table_5_1"]["columns"]:
+        w = state[col["parameter"]]
+        assert w.shape[1] >= col["in_channels"] and w.shape[0] >= 20 and tuple(w.shape[2:]) == (3, 3)
+    import copy
+
+    bad = copy.deepcopy(PAPER)
+    bad["studies"]["table_5_1"]["checkpoint"] = "run:ch5_cifar10_nope"
+    with pytest.raises(ValueError, match="no Section 5.5 run 'ch5_cifar10_nope'"):
+        table_5_1.planned_run(bad)
+
+
+@pytest.mark.parametrize("cfg", [SMOKE], ids=["smoke"])
 def test_kernel_cnn_is_a_trained_run_of_the_dag(cfg):
     spec = table_5_1.kernel_run(cfg)
     p = cfg["studies"]["table_5_1"]
@@ -119,7 +144,8 @@ def test_a_checkpoint_replaces_the_kernel_cnn():
     assert table_5_1.kernel_run(cfg) is None
     plan = build_plan(cfg)
     assert plan.studies["table_5_1"].inputs == {"model": "weights/wrn.pt"}
-    assert not any("table_5_1" in r.items for r in plan.runs.values()) and not plan.evals
+    assert not any("table_5_1" in r.items for r in plan.runs.values())
+    assert not any(rid.startswith("table_5_1") for rid, _ in plan.evals)
 
 
 def test_targets_in_dry_run_dag(repo_copy):
@@ -130,4 +156,4 @@ def test_targets_in_dry_run_dag(repo_copy):
     assert "train_table_5_1_cnn" not in out and "run_study" not in out
     paper = run_snakemake(repo_copy, "-n", "--profile", "profiles/paper", "paper_tables/paper/table_5_1.md")
     assert "train_run" in paper.stdout and "data/cifar10/MANIFEST.json" in paper.stdout
-    assert "results/paper/runs/table_5_1_cifar10_kernel_cnn_c32x32/model.pt" in paper.stdout
+    assert "results/paper/runs/ch5_cifar10_at/model.pt" in paper.stdout

@@ -17,7 +17,8 @@ import sys
 #: library subpackages whose ``__all__`` is the public API, in reading order
 PACKAGES = ("toeplitznet.bounds", "toeplitznet.layers", "toeplitznet.models", "toeplitznet.data",
             "toeplitznet.train", "toeplitznet.runs", "toeplitznet.registry", "toeplitznet.plan", "toeplitznet.io",
-            "toeplitznet.runtime", "toeplitznet.report")
+            "toeplitznet.runtime", "toeplitznet.report", "toeplitznet.attacks", "toeplitznet.regularizers",
+            "toeplitznet.robust")
 
 
 def _first_paragraph(doc: str | None) -> str:

@@ -5,7 +5,8 @@ evaluation's ``kind`` selects a function ``evaluate(model, data, spec, device) -
 :data:`EVALUATIONS` (name -> ``module:function``, imported on demand, so registering one imports nothing).
 The robustness and appendix chapters add their attacks here with :func:`register_evaluation`.
 
-Built in: ``accuracy`` (natural test accuracy of the saved weights on the run's test data, eval mode).
+Built in: ``accuracy`` (natural test accuracy of the saved weights on the run's test data, eval mode); the
+attacks of :mod:`.robust_eval` (``pgd``, ``cw_l2``, ``autoattack``, ``certified``, ``jacobian_norm``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ log = logging.getLogger("toeplitznet.runs")
 
 OUTPUTS = {"result": "evaluation.json"}
 
-EVALUATIONS: dict[str, str] = {"accuracy": "toeplitznet.runs.evaluate:accuracy"}
+EVALUATIONS: dict[str, str] = {
+    "accuracy": "toeplitznet.runs.evaluate:accuracy",
+    # Section 5.5 and the appendices (toeplitznet.runs.robust_eval)
+    **{k: f"toeplitznet.runs.robust_eval:{k}" for k in ("pgd", "cw_l2", "autoattack", "certified", "jacobian_norm")},
+}
 
 
 def register_evaluation(kind: str, target: str) -> None:

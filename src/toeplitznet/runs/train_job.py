@@ -38,6 +38,14 @@ def load_data(data: dict, inputs: dict, seed: int):
 
     from ..data import load_split
 
+    if data["source"] == "imagenet":
+        from .imagenet_data import eval_tensors
+
+        n = data.get("test_subset")
+        if n is None:
+            raise ValueError("ImageNet evaluation needs studies.ch5_robust_train.test_subset (the attacked images are "
+                             "held in memory; the 50,000 validation images are ~30 GB as float tensors)")
+        return (None, None), eval_tensors(inputs, int(n), seed)
     if data.get("features"):
         blob = torch.load(inputs[data["features"]], map_location="cpu", weights_only=True)
         return (blob["train_x"], blob["train_y"]), (blob["test_x"], blob["test_y"])
@@ -92,40 +100,93 @@ def resolve_epochs(train_cfg: dict, n_train: int) -> dict:
     return cfg
 
 
-def run(ctx) -> None:
+def fit(p: dict, inputs: dict, seed: int, device: str) -> tuple:
+    """Train run spec ``p``: ``(model, metrics, thesis_count, n_train, n_test)``. Under ``torchrun`` (DDP) every
+    rank calls it; rank 0 writes the checkpoints and metrics."""
     from torch.utils.data import TensorDataset
 
     from ..data import make_loader
     from ..models import build_model, count_parameters
-    from ..train import TrainingDivergedError, atomic_torch_save, train
+    from ..train import TrainingDivergedError, train
+    from .robust import training_hooks
 
-    p = ctx.params
-    device = ctx.torch_device()
-    note = stand_in_note(p["data"], ctx.scale)
-    (xtr, ytr), (xte, yte) = load_data(p["data"], ctx.inputs, ctx.seed)
+    if p["data"]["source"] == "imagenet":
+        from torch.utils.data import DataLoader
+
+        from .imagenet_data import eval_set, train_set
+
+        train_data = train_set(inputs)
+        test_data = eval_set(inputs, p["data"].get("test_subset"), seed)
+        n_train, n_test = len(train_data), len(test_data)
+        test = DataLoader(test_data, batch_size=int(p["data"].get("eval_batch_size", 200)), num_workers=8)
+    else:
+        (xtr, ytr), (xte, yte) = load_data(p["data"], inputs, seed)
+        train_data, n_train, n_test = TensorDataset(xtr, ytr), len(ytr), len(yte)
+        test = make_loader(xte, yte, batch_size=int(p["data"].get("eval_batch_size", 1000)), shuffle=False)
     model = build_model(p["model"])
     thesis_count = count_parameters(model, include_bn_stats=bool(p.get("count", {}).get("include_bn_stats")))
     net = trained_module(model, p["data"])
-    train_cfg = resolve_epochs(p["train"], len(ytr))
+    train_cfg = resolve_epochs(p["train"], n_train)
     if train_cfg.get("device", "auto") == "auto":
-        train_cfg["device"] = str(device)
-    log.info("run %s: %d training / %d test examples, %d weights (thesis convention %d)", p["id"], len(ytr),
-             len(yte), sum(q.numel() for q in net.parameters()), thesis_count)
-    test = make_loader(xte, yte, batch_size=int(p["data"].get("eval_batch_size", 1000)), shuffle=False)
+        train_cfg["device"] = device
+    log.info("run %s: %d training / %d test examples, %d weights (thesis convention %d)", p["id"], n_train,
+             n_test, sum(q.numel() for q in net.parameters()), thesis_count)
     out_dir = Path(p["checkpoint_dir"])
+    hooks = training_hooks(net, p.get("robust"))
     try:
-        metrics = train(net, TensorDataset(xtr, ytr), {"test": test}, train_cfg, out_dir)
+        metrics = train(net, train_data, {"test": test}, train_cfg, out_dir, hooks=hooks or None,
+                        num_workers=8 if p["data"]["source"] == "imagenet" else 0)
     except TrainingDivergedError as exc:
         log.warning("run %s diverged: %s", p["id"], exc)
         metrics = json.loads((out_dir / "metrics.json").read_text())
+    return model, metrics, thesis_count, n_train, n_test
+
+
+def worker(params: dict, inputs: dict, seed: int, device: str = "auto") -> None:
+    """Entry of one ``torchrun`` process (:mod:`toeplitznet.runs.ddp_worker`): trains, rank 0 writes."""
+    fit(params, inputs, seed, device)
+
+
+def _fit_distributed(p: dict, inputs: dict, seed: int, nproc: int) -> tuple:
+    """Train on ``nproc`` processes with torch.distributed (DDP under torchrun), then read what rank 0 wrote."""
+    from ..io import atomic_write_json
+    from ..models import build_model, count_parameters
+    from ..train import load_weights
+    from ..train.distributed import launch
+
+    out_dir = Path(p["checkpoint_dir"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    payload = out_dir / "ddp_payload.json"
+    atomic_write_json(payload, {"entry": "toeplitznet.runs.train_job:worker",
+                                "kwargs": {"params": p, "inputs": {k: str(v) for k, v in inputs.items()},
+                                           "seed": int(seed), "device": "auto"}})
+    launch(nproc, "toeplitznet.runs.ddp_worker", [str(payload)])
+    model = build_model(p["model"])
+    load_weights(trained_module(model, p["data"]), out_dir)
+    metrics = json.loads((out_dir / "metrics.json").read_text())
+    thesis_count = count_parameters(model, include_bn_stats=bool(p.get("count", {}).get("include_bn_stats")))
+    return model, metrics, thesis_count, metrics.get("n_train"), metrics.get("n_test")
+
+
+def run(ctx) -> None:
+    from ..train import atomic_torch_save
+
+    p = ctx.params
+    note = stand_in_note(p["data"], ctx.scale)
+    nproc = int((p.get("robust") or {}).get("nproc", 1))
+    if nproc > 1:
+        model, metrics, thesis_count, n_train, n_test = _fit_distributed(p, ctx.inputs, ctx.seed, nproc)
+    else:
+        model, metrics, thesis_count, n_train, n_test = fit(p, ctx.inputs, ctx.seed, str(ctx.torch_device()))
+    out_dir = Path(p["checkpoint_dir"])
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     atomic_torch_save(state, ctx.output("model"))
     ctx.prov.write_sidecar(ctx.output("model"))
     result = {k: metrics[k] for k in KEEP if k in metrics}
     result.update({
         "item": "run", "run_id": p["id"], "replica_of": p.get("replica_of"), "seed": int(p["train"].get("seed", ctx.seed)),
-        "labels": p.get("labels", {}), "model": p["model"], "data": p["data"],
-        "n_params_thesis": int(thesis_count), "n_train": int(len(ytr)), "n_test": int(len(yte)),
+        "labels": p.get("labels", {}), "model": p["model"], "data": p["data"], "robust": p.get("robust"),
+        "n_params_thesis": int(thesis_count), "n_train": n_train, "n_test": n_test,
         "stand_in": note, "checkpoint_dir": str(out_dir), "weights": str(ctx.output("model")),
     })
     ctx.write_result("metrics", result)

@@ -16,8 +16,9 @@ Choices where the thesis is silent (all config, ``studies.table_5_1``):
   channels to one. The "1x3x3" kernels are the first 20 filters of the model's first convolution restricted
   to its first input channel, the "32x3x3" kernels the first 20 filters of its second convolution
   (32 input channels) (``columns``).
-* **Which trained model.** ``checkpoint`` names a state dict / trainer checkpoint (the paper config will
-  name the CIFAR-10 Wide ResNet of Section 5.5 once its rule exists: pending). Without one, the generic rule
+* **Which trained model.** ``checkpoint`` names a state dict / trainer checkpoint, or a Section 5.5 run as
+  ``run:<run id>``: the paper config takes the kernels of ``run:ch5_cifar10_at``, the CIFAR-10 Wide ResNet
+  trained with AT (the thesis's "trained model" most plausibly). Without one, the generic rule
   ``train_run`` trains the small CNN :class:`~toeplitznet.models.kernel_cnn.KernelCNN` (conv 3x3 widths ``model.channels``)
   with the shared trainer on ``dataset`` (smoke: Fashion-MNIST standing in for CIFAR-10) and this study
   reads its kernels (:func:`kernel_run`).
@@ -28,7 +29,7 @@ Choices where the thesis is silent (all config, ``studies.table_5_1``):
   20 × repeats calls. The device is recorded in the result (and its provenance). Milliseconds are not
   compared with the thesis's Tesla V100 (L6054); the speed-up of LipBound over the power method (row
   ``LipBound vs Farnia et al. (PM)``) is, against the ratio of the thesis's printed times.
-* **Stand-in.** Until ``checkpoint`` names the Wide ResNet, the result says its kernels are a stand-in
+* **Stand-in.** When the kernels come from the small CNN, the result says they are a stand-in
   (``stand_in``): even at paper scale the table is then not the thesis's setting and says so.
 """
 
@@ -124,7 +125,7 @@ def kernel_run(config, paths=None) -> dict | None:
     """Run spec of the small CNN the kernels come from (None when ``checkpoint`` names a trained model):
     :class:`toeplitznet.models.kernel_cnn.KernelCNN` trained ``train.steps`` steps on ``dataset``."""
     p = config["studies"]["table_5_1"]
-    if p["checkpoint"]:
+    if p["checkpoint"]:  # a file, or a Section 5.5 run (planned_run)
         return None
     tp, ds, ch = p["train"], p["dataset"], [int(c) for c in p["model"]["channels"]]
     rid = f"table_5_1_{ds}_kernel_cnn_c{'x'.join(map(str, ch))}"
@@ -143,18 +144,54 @@ def kernel_run(config, paths=None) -> dict | None:
             "seeds": [int(config["seed"])]}
 
 
+RUN_PREFIX = "run:"
+
+
+def planned_run(config, paths=None) -> dict | None:
+    """The Section 5.5 run named by ``checkpoint: run:<run id>`` (e.g. ``run:ch5_cifar10_at``, the CIFAR-10 Wide
+    ResNet trained with AT), trained by this item's plan if no other item asks for it; None otherwise."""
+    ck = config["studies"]["table_5_1"]["checkpoint"]
+    if not (isinstance(ck, str) and ck.startswith(RUN_PREFIX)):
+        return None
+    from ..ch5_robust import _runs as robust_runs
+
+    rid = ck[len(RUN_PREFIX):]
+    if "ch5_robust_train" not in config["studies"]:
+        raise ValueError(f"config key studies.table_5_1.checkpoint: {ck} needs studies.ch5_robust_train")
+    for ds in robust_runs.DATASETS:
+        specs = robust_runs.specs(config, [ds], paths)
+        if rid in specs:
+            return dict(specs[rid], seeds=[int(config["seed"])])
+    raise ValueError(f"config key studies.table_5_1.checkpoint: no Section 5.5 run {rid!r} "
+                     "(ids: ch5_<dataset>_<arm>[_c2_<C2>], e.g. ch5_cifar10_at)")
+
+
 def runs(config, paths):
+    planned = planned_run(config, paths)
+    if planned is not None:
+        return {planned["id"]: planned}
     spec = kernel_run(config, paths)
     return {spec["id"]: spec} if spec else {}
 
 
 def evaluations(config, paths):
     """The kernel CNN's natural test accuracy, from its saved weights (named in the table's notes)."""
+    planned = planned_run(config, paths)
+    if planned is not None:
+        from ..ch5_robust import _runs as robust_runs
+
+        return {(planned["id"], "natural"):
+                robust_runs.eval_specs(config, planned["labels"]["dataset"], kinds=("natural",))["natural"]}
     spec = kernel_run(config, paths)
     return {(spec["id"], "accuracy"): {"kind": "accuracy", "batch_size": 500}} if spec else {}
 
 
 def inputs(config, paths):
+    planned = planned_run(config, paths)
+    if planned is not None:
+        rid = planned["id"]
+        return {"model": paths.run(rid, "model.pt"), "training": paths.run(rid, "metrics.json"),
+                "accuracy": paths.evaluation(rid, "natural")}
     spec = kernel_run(config, paths)
     if spec is None:
         return {"model": config["studies"]["table_5_1"]["checkpoint"]}
@@ -277,7 +314,10 @@ def run(ctx) -> None:
     cells.append({"row": "setup", "column": "number of kernels averaged", "value": int(p["n_kernels"]),
                   "setting": True})
     dev_name = device_name(device)
-    source = (f"checkpoint {p['checkpoint']}" if p["checkpoint"] else
+    planned = isinstance(p["checkpoint"], str) and p["checkpoint"].startswith(RUN_PREFIX)
+    source = (f"the Wide ResNet of run {(training or {}).get('run')} (Section 5.5, trained "
+              f"{(training or {}).get('steps')} steps, test accuracy {(training or {}).get('test_accuracy')})"
+              if planned else f"checkpoint {p['checkpoint']}" if p["checkpoint"] else
               f"the small CNN of run {(training or {}).get('run')} (conv widths {p['model']['channels']}, trained "
               f"{(training or {}).get('steps')} steps on {p['dataset']}, test accuracy "
               f"{(training or {}).get('test_accuracy')})")
@@ -300,8 +340,8 @@ def run(ctx) -> None:
     stand_in = [(training or {}).get("stand_in")]
     if not p["checkpoint"]:
         stand_in.append("the kernels come from a small CNN (run " + str((training or {}).get("run"))
-                        + "), standing in for the CIFAR-10 Wide ResNet of Section 5.5 that the robustness chapter "
-                          "will train (pending); set studies.table_5_1.checkpoint to its weights")
+                        + "), standing in for the CIFAR-10 Wide ResNet of Section 5.5; set "
+                          "studies.table_5_1.checkpoint to run:ch5_cifar10_at (the paper config does)")
     stand_in = "; ".join(s for s in stand_in if s) or None
     ctx.write_result("result", {
         "item": "table_5_1", "device": str(device), "device_name": dev_name, "input_size": int(p["input_size"]),
