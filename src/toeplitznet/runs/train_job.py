@@ -143,8 +143,14 @@ def fit(p: dict, inputs: dict, seed: int, device: str) -> tuple:
 
 
 def worker(params: dict, inputs: dict, seed: int, device: str = "auto") -> None:
-    """Entry of one ``torchrun`` process (:mod:`toeplitznet.runs.ddp_worker`): trains, rank 0 writes."""
-    fit(params, inputs, seed, device)
+    """Entry of one ``torchrun`` process (:mod:`toeplitznet.runs.ddp_worker`): trains, rank 0 writes (also the
+    data sizes, ``data_sizes.json``, for the parent's metrics)."""
+    from ..io import atomic_write_json
+    from ..train.distributed import is_main
+
+    _, _, _, n_train, n_test = fit(params, inputs, seed, device)
+    if is_main():
+        atomic_write_json(Path(params["checkpoint_dir"]) / "data_sizes.json", {"n_train": n_train, "n_test": n_test})
 
 
 def _fit_distributed(p: dict, inputs: dict, seed: int, nproc: int) -> tuple:
@@ -165,7 +171,8 @@ def _fit_distributed(p: dict, inputs: dict, seed: int, nproc: int) -> tuple:
     load_weights(trained_module(model, p["data"]), out_dir)
     metrics = json.loads((out_dir / "metrics.json").read_text())
     thesis_count = count_parameters(model, include_bn_stats=bool(p.get("count", {}).get("include_bn_stats")))
-    return model, metrics, thesis_count, metrics.get("n_train"), metrics.get("n_test")
+    sizes = json.loads((out_dir / "data_sizes.json").read_text())
+    return model, metrics, thesis_count, sizes["n_train"], sizes["n_test"]
 
 
 def run(ctx) -> None:
