@@ -358,6 +358,7 @@ def build_plan(config: Mapping[str, Any], reg: Registry | None = None) -> Plan:
                                    cfg=cfg, threads=int(config["threads"]),
                                    gpu=_gpu(config, spec.get("gpu", False)) * _nproc(spec),
                                    items=[it.id], code=job_code(*TRAIN_CODE))
+    for it in active:  # after every run (and its replicas) is known
         efn = reg.hook(it.id, "evaluations")
         for (base, eid), espec in (efn(config, paths) if efn else {}).items():
             if base not in runs:
@@ -380,7 +381,8 @@ def build_plan(config: Mapping[str, Any], reg: Registry | None = None) -> Plan:
                 replica_files[paths.run(base, f)] = [(s, paths.run(r, f)) for s, r in reps]
         for (rid, eid) in list(evals):
             if rid == base and reps:
-                replica_files[paths.evaluation(base, eid)] = [(s, paths.evaluation(r, eid)) for s, r in reps]
+                replica_files[paths.evaluation(base, eid)] = [(s, paths.evaluation(r, eid)) for s, r in reps
+                                                              if (r, eid) in evals]
     studies: dict[str, StudyJob] = {}
     for it in active:
         if it.has_own_study:

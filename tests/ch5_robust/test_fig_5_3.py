@@ -24,10 +24,15 @@ def test_figure_shares_table_5_3s_pgd_run():
     ev = fig_5_3._evals(SMOKE)["ch5_cifar10_at"]
     pgd = [e for e, s in ev.items() if s["kind"] == "pgd"]
     assert len(pgd) == 1 and (("ch5_cifar10_at", pgd[0]) in plan.evals)
-    assert plan.evals[("ch5_cifar10_at", pgd[0])].cfg["study"]["evaluation"]["record"] == [1, 2, 5]
+    assert plan.evals[("ch5_cifar10_at", pgd[0])].cfg["study"]["evaluation"]["record"] == [1, 2]
     cw = sorted(s["steps"] for s in ev.values() if s["kind"] == "cw_l2")
     assert cw == SMOKE["studies"]["fig_5_3"]["cw_steps"]
-    assert all(s["bounds"] == [0.8] for s in ev.values() if s["kind"] == "cw_l2")
+    assert all(0.8 in s["bounds"] for s in ev.values() if s["kind"] == "cw_l2")
+    # at Table 5.3's iteration count the figure reads the table's C&W run (one job)
+    spec = dict(plan.evals[("ch5_cifar10_at", "cw_l2")].cfg["study"]["evaluation"])
+    spec.pop("id")
+    assert ev["cw_l2"] == spec
+    assert ("ch5_cifar10_at", "cw_l2") in plan.evals
 
 
 def test_series_from_hand_made_results(tmp_path):
@@ -41,7 +46,7 @@ def test_series_from_hand_made_results(tmp_path):
 
     class Ctx:
         inputs = ins
-        params = {"evals": {"ch5_cifar10_at": {"pgd": {"kind": "pgd", "record": [1, 2], "steps": 5},
+        params = {"cw_bound": 0.8, "evals": {"ch5_cifar10_at": {"pgd": {"kind": "pgd", "record": [1, 2], "steps": 5},
                                                "cw5": {"kind": "cw_l2", "bounds": [0.8], "steps": 5}}}}
         written = {}
 

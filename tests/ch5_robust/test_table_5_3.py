@@ -56,7 +56,7 @@ def test_plan_trains_every_arm_per_seed_on_nproc_gpus():
         for s in PAPER["seeds"][1:]:
             assert f"{rid}__seed{s}" in plan.runs
         assert plan.runs[rid].gpu == PAPER["studies"]["ch5_robust_train"]["nproc"]
-        for eid in ("natural", "pgd_linf_0p0313725", "cw_l2", "autoattack_linf_0p0313725", "certified"):
+        for eid in ("pgd_linf_0p0313725", "cw_l2", "autoattack_linf_0p0313725", "certified"):
             assert (rid, eid) in plan.evals, (rid, eid)
     pgd = plan.evals[("ch5_cifar10_at", "pgd_linf_0p0313725")].cfg["study"]["evaluation"]
     assert pgd["steps"] == 200 and pgd["restarts"] == 10 and pgd["step"] == pytest.approx(8 / 255 / 5)
@@ -73,8 +73,7 @@ def test_panel_rows_match_the_thesis():
 
 def test_cells_are_means_and_sample_std_over_seeds(tmp_path):
     lab = {"dataset": "cifar10", "arm": "at", "c2": None, "row": "AT"}
-    evals = {"natural": {"kind": "accuracy"},
-             "pgd_linf_x": {"kind": "pgd", "eps": 8 / 255},
+    evals = {"pgd_linf_x": {"kind": "pgd", "eps": 8 / 255},
              "cw_l2": {"kind": "cw_l2", "bounds": [0.6, 0.8]},
              "certified": {"kind": "certified", "radii": [0.1]}}
     results = {"natural": [0.80, 0.84, 0.82], "pgd_linf_x": [0.40, 0.44, 0.42]}
@@ -82,10 +81,10 @@ def test_cells_are_means_and_sample_std_over_seeds(tmp_path):
     runs, ev = {}, {}
     for i, suffix in enumerate(["", "__seed1", "__seed2"]):
         runs[f"ch5_cifar10_at{suffix}"] = lab
-        ev[f"ch5_cifar10_at__eval__natural{suffix}"] = {"accuracy": results["natural"][i]}
         ev[f"ch5_cifar10_at__eval__pgd_linf_x{suffix}"] = {"accuracy": results["pgd_linf_x"][i]}
         ev[f"ch5_cifar10_at__eval__cw_l2{suffix}"] = {"accuracy_at": cw[i]}
-        ev[f"ch5_cifar10_at__eval__certified{suffix}"] = {"product_of_bounds": 10.0 * (i + 1),
+        ev[f"ch5_cifar10_at__eval__certified{suffix}"] = {"natural_accuracy": results["natural"][i],
+                                                           "product_of_bounds": 10.0 * (i + 1),
                                                            "certified_accuracy": {"0.1": 0.1 * i}}
     col = R.Collected(write_inputs(tmp_path, runs, ev))
     assert col.runs() == ["ch5_cifar10_at"] and col.seeds("ch5_cifar10_at") == [0, 1, 2]
@@ -104,5 +103,7 @@ def test_cells_are_means_and_sample_std_over_seeds(tmp_path):
 
 def test_smoke_attacks_are_cheap_but_every_kind_is_present():
     ev = _runs.eval_specs(SMOKE, "cifar10")
-    assert {s["kind"] for s in ev.values()} == {"accuracy", "pgd", "cw_l2", "autoattack"}
-    assert all(s.get("examples", 0) <= 200 for s in ev.values() if s["kind"] != "accuracy")
+    assert {s["kind"] for s in ev.values()} == {"pgd", "cw_l2", "autoattack"}
+    assert all(s.get("examples", 0) <= 200 for s in ev.values())
+    # the natural accuracy is the certified evaluation's, on the whole test split
+    assert _runs.certified_spec(SMOKE, "cifar10", [0.1])["examples"] is None

@@ -74,7 +74,7 @@ def run(ctx) -> None:
                          "are evaluated on those features by their training job; not supported here")
     device = ctx.torch_device()
     model = load_model(run_spec, ctx.input("model"), device)
-    data = load_data(run_spec["data"], ctx.inputs, ctx.seed)
+    data = load_data(run_spec["data"], ctx.inputs, ctx.seed, train=False)
     out = _function(spec["kind"])(model, data, spec, device)
     log.info("run %s, evaluation %s: %s", run_spec["id"], spec["id"], out)
     ctx.write_result("result", {"item": "evaluation", "run_id": run_spec["id"], "evaluation": spec, **out})

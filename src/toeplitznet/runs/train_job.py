@@ -32,8 +32,9 @@ KEEP = ("status", "run_hash", "config_hash", "config", "epochs", "epochs_complet
         "history", "step_trace", "timing", "run", "diverged")
 
 
-def load_data(data: dict, inputs: dict, seed: int):
-    """``((x_train, y_train), (x_test, y_test))`` of a run's data spec."""
+def load_data(data: dict, inputs: dict, seed: int, train: bool = True):
+    """``((x_train, y_train), (x_test, y_test))`` of a run's data spec (``(None, None)`` for the training split
+    when ``train`` is false: evaluations read the test split only)."""
     import torch
 
     from ..data import load_split
@@ -51,7 +52,8 @@ def load_data(data: dict, inputs: dict, seed: int):
         return (blob["train_x"], blob["train_y"]), (blob["test_x"], blob["test_y"])
     root = Path(inputs["manifest"]).parent
     flat = bool(data.get("flatten", False))
-    xtr, ytr = load_split(data["source"], root, "train", flatten=flat, subset=data["train_subset"], seed=seed)
+    xtr, ytr = (load_split(data["source"], root, "train", flatten=flat, subset=data["train_subset"], seed=seed)
+                if train else (None, None))
     xte, yte = load_split(data["source"], root, "test", flatten=flat, subset=data["test_subset"], seed=seed)
     return (xtr, ytr), (xte, yte)
 

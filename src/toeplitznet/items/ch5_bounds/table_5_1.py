@@ -180,8 +180,8 @@ def evaluations(config, paths):
     if planned is not None:
         from ..ch5_robust import _runs as robust_runs
 
-        return {(planned["id"], "natural"):
-                robust_runs.eval_specs(config, planned["labels"]["dataset"], kinds=("natural",))["natural"]}
+        bs = int(config["studies"]["ch5_robust_train"]["eval_batch_size"])
+        return {(planned["id"], "natural"): {"kind": "accuracy", "batch_size": bs}}
     spec = kernel_run(config, paths)
     return {(spec["id"], "accuracy"): {"kind": "accuracy", "batch_size": 500}} if spec else {}
 

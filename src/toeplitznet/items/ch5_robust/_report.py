@@ -97,6 +97,11 @@ def accuracy(r: Mapping[str, Any]):
     return r.get("accuracy")
 
 
+def natural(r: Mapping[str, Any]):
+    """Natural accuracy of a ``certified`` evaluation (the whole test split)."""
+    return r.get("natural_accuracy")
+
+
 def cw_at(bound: float):
     return lambda r: (r.get("accuracy_at") or {}).get(bound_key(bound))
 
@@ -121,4 +126,4 @@ def base_result(item: str, col: Collected, notes: list[str]) -> dict[str, Any]:
 
 
 __all__ = ["inputs", "evaluations", "Collected", "bound_key", "accuracy", "cw_at", "pgd_at", "certified_at",
-           "base_result", "EVAL_SEP", "_runs"]
+           "base_result", "EVAL_SEP", "natural", "_runs"]

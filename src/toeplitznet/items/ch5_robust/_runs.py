@@ -127,7 +127,7 @@ def specs(config, datasets, paths=None, arms=None) -> dict[str, dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------------ evaluations
-def eval_specs(config, dataset: str, kinds=("natural", "pgd_linf", "cw_l2", "autoattack")
+def eval_specs(config, dataset: str, kinds=("pgd_linf", "cw_l2", "autoattack")
                ) -> dict[str, dict[str, Any]]:
     """``{eval_id: spec}`` of the attacks of the thesis's table for ``dataset`` (block ``eval.<block>``)."""
     s = _section(config)
@@ -160,10 +160,12 @@ def eval_specs(config, dataset: str, kinds=("natural", "pgd_linf", "cw_l2", "aut
 
 
 def certified_spec(config, dataset: str, radii) -> dict[str, Any]:
+    """The clean-input evaluation of a table: natural accuracy on the whole test split (``examples: null``), the
+    product of layer bounds and the certified accuracy at ``radii`` (one job)."""
     s = _section(config)
     return {"kind": "certified", "radii": [float(r) for r in radii],
             "input_shape": list(SHAPES[source(config, dataset)]), "samples": int(s["lipreg"]["samples"]),
-            "examples": s["eval_examples"], "batch_size": int(s["eval_batch_size"])}
+            "examples": None, "batch_size": int(s["eval_batch_size"])}
 
 
 def load_json(path) -> dict[str, Any]:

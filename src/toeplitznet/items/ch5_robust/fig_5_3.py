@@ -46,7 +46,11 @@ def _evals(config):
     cw = next(v for v in base.values() if v["kind"] == "cw_l2")
     ev = dict(pgd)
     for k in p["cw_steps"]:
-        ev[f"cw_l2_{_runs._num(p['cw_bound'])}_steps{int(k)}"] = dict(cw, bounds=[float(p["cw_bound"])], steps=int(k))
+        if int(k) == cw["steps"] and float(p["cw_bound"]) in cw["bounds"]:
+            ev["cw_l2"] = cw  # Table 5.3's run at this iteration count (same attack, one job)
+        else:
+            ev[f"cw_l2_{_runs._num(p['cw_bound'])}_steps{int(k)}"] = dict(cw, bounds=[float(p["cw_bound"])],
+                                                                          steps=int(k))
     return {rid: dict(ev) for rid in _runs_of(config)}
 
 
@@ -76,7 +80,8 @@ def run(ctx) -> None:
                     if v is not None:
                         pgd_pts.append({"iterations": int(k), "accuracy": v["value"], "std": v.get("plus_minus")})
             elif s["kind"] == "cw_l2":
-                v = col.value(rid, eid, R.cw_at(s["bounds"][0]))
+                bound = ctx.params["cw_bound"]
+                v = col.value(rid, eid, R.cw_at(bound))
                 if v is not None:
                     cw_pts.append({"iterations": int(s["steps"]), "accuracy": v["value"], "std": v.get("plus_minus")})
         dedup = {p["iterations"]: p for p in pgd_pts}

@@ -47,8 +47,7 @@ def _evals(config):
     for rid, spec in _runs_of(config).items():
         ds = spec["labels"]["dataset"]
         ev = _runs.eval_specs(config, ds)
-        if radii:
-            ev["certified"] = _runs.certified_spec(config, ds, radii)
+        ev["certified"] = _runs.certified_spec(config, ds, radii)
         out[rid] = ev
     return out
 
@@ -78,7 +77,7 @@ def cells_of(col: R.Collected, evals, prefix) -> list[dict]:
             if v is not None:
                 cells.append({"row": row, "column": column, **v, **extra})
 
-        put("Accuracy (natural)", "natural", R.accuracy)
+        put("Accuracy (natural)", "certified", R.natural)
         pgd = [eid for eid, s in spec.items() if s["kind"] == "pgd"]
         for eid, s in spec.items():
             if s["kind"] == "pgd" and eid == pgd[0]:

@@ -36,8 +36,7 @@ def _evals(config):
     out = {}
     for rid in _runs.specs(config, [DATASET]):
         ev = _runs.eval_specs(config, DATASET)
-        if radii:
-            ev["certified"] = _runs.certified_spec(config, DATASET, radii)
+        ev["certified"] = _runs.certified_spec(config, DATASET, radii)
         out[rid] = ev
     return out
 
@@ -68,7 +67,7 @@ def cells_of(col: R.Collected, evals) -> list[dict]:
             if v is not None:
                 cells.append({"row": row, "column": column, **v})
 
-        put("Natural", "natural", R.accuracy)
+        put("Natural", "certified", R.natural)
         pgd = [eid for eid, s in evals[rid].items() if s["kind"] == "pgd"]
         for eid, s in evals[rid].items():
             if s["kind"] == "pgd":
