@@ -33,36 +33,33 @@ from .result import AttackResult
 __all__ = ["pgd", "PGD", "pgd_train"]
 
 
+def _pass(model: nn.Module, xa: Tensor, y: Tensor, loss_fn: Callable, need_grad: bool):
+    """One forward pass at ``xa``: detached logits, per-example loss and (if ``need_grad``) the input gradient
+    of the summed loss (else None)."""
+    if not need_grad:
+        with torch.no_grad():
+            logits = model(xa)
+            return logits, loss_fn(logits, y), None
+    with torch.enable_grad():
+        xg = xa.detach().requires_grad_(True)
+        logits = model(xg)
+        lv = loss_fn(logits, y)
+        (grad,) = torch.autograd.grad(lv.sum(), xg)
+    return logits.detach(), lv.detach(), grad
+
+
 def _evaluate(model: nn.Module, xa: Tensor, y: Tensor, loss_fn: Callable, eot: int, need_grad: bool):
     """Per-example loss, correctness and (if ``need_grad``) the input gradient of the summed loss at ``xa``.
     With ``eot > 1``: mean loss over ``eot`` passes, its gradient (accumulated pass by pass), and the prediction
     of the mean softmax."""
     if eot == 1:
-        if need_grad:
-            with torch.enable_grad():
-                xg = xa.detach().requires_grad_(True)
-                logits = model(xg)
-                lv = loss_fn(logits, y)
-                (grad,) = torch.autograd.grad(lv.sum(), xg)
-            return lv.detach(), logits.detach().argmax(dim=1) == y, grad
-        with torch.no_grad():
-            logits = model(xa)
-            lv = loss_fn(logits, y)
-        return lv, logits.argmax(dim=1) == y, None
+        logits, lv, grad = _pass(model, xa, y, loss_fn, need_grad)
+        return lv, logits.argmax(dim=1) == y, grad
     loss_sum, prob_sum, grad = None, None, None
     for _ in range(eot):
-        if need_grad:
-            with torch.enable_grad():
-                xg = xa.detach().requires_grad_(True)
-                logits = model(xg)
-                lv = loss_fn(logits, y)
-                (g,) = torch.autograd.grad(lv.sum(), xg)
+        logits, lv, g = _pass(model, xa, y, loss_fn, need_grad)
+        if g is not None:
             grad = g if grad is None else grad.add_(g)
-            logits, lv = logits.detach(), lv.detach()
-        else:
-            with torch.no_grad():
-                logits = model(xa)
-                lv = loss_fn(logits, y)
         p = logits.softmax(dim=1)
         loss_sum = lv if loss_sum is None else loss_sum + lv
         prob_sum = p if prob_sum is None else prob_sum + p

@@ -36,6 +36,66 @@ def evaluations(runs, evals) -> dict[tuple[str, str], dict[str, Any]]:
     return {(rid, eid): dict(spec) for rid in runs for eid, spec in evals.get(rid, {}).items()}
 
 
+def item_hooks(item_id: str, runs_of, evals_of, notes_of=None):
+    """The ``runs``, ``evaluations``, ``inputs`` and ``job_config`` hooks of a Section 5.5 item from its run
+    expansion ``runs_of(config, paths=None)`` and its evaluations ``evals_of(config) -> {run: {eval_id: spec}}``
+    (the study's config carries the evaluation specs, and ``notes_of(config)`` when given)."""
+    def runs(config, paths):
+        return runs_of(config, paths)
+
+    def evaluations_hook(config, paths):
+        return evaluations(runs_of(config), evals_of(config))
+
+    def inputs_hook(config, paths):
+        return inputs(config, paths, runs_of(config), evals_of(config))
+
+    def job_config(config, paths):
+        from ...plan import study_config
+
+        cfg = study_config(config, item_id)
+        cfg["study"]["evals"] = evals_of(config)
+        if notes_of is not None:
+            cfg["study"]["notes"] = notes_of(config)
+        return cfg
+
+    return runs, evaluations_hook, inputs_hook, job_config
+
+
+AA_COLUMN = "AutoAttack-linf 8/255 (not in thesis)"
+BOUND_COLUMN = "product of layer bounds (not in thesis)"
+
+
+def attack_cells(col: "Collected", evals, *, row_of, natural_column: str, pgd_columns, cw_column) -> list[dict]:
+    """The cells of a Section 5.5 table: per run (row ``row_of(labels)``), the natural accuracy of its
+    ``certified`` evaluation, the PGD accuracies (``pgd_columns(pgd eval ids, specs) -> {eval id: column}``;
+    evaluations left out are not shown), the C&W accuracy per bound (``cw_column(bound)``), AutoAttack, the
+    product of layer bounds and the certified accuracies; mean ± std over seeds (:meth:`Collected.value`)."""
+    cells = []
+    for rid in col.runs():
+        row, spec = row_of(col.labels(rid)), evals[rid]
+
+        def put(column, eid, getter):
+            v = col.value(rid, eid, getter)
+            if v is not None:
+                cells.append({"row": row, "column": column, **v})
+
+        put(natural_column, "certified", natural)
+        pgd = pgd_columns([eid for eid, s in spec.items() if s["kind"] == "pgd"], spec)
+        for eid, s in spec.items():
+            if s["kind"] == "pgd" and eid in pgd:
+                put(pgd[eid], eid, accuracy)
+            elif s["kind"] == "cw_l2":
+                for b in s["bounds"]:
+                    put(cw_column(b), eid, cw_at(b))
+            elif s["kind"] == "autoattack":
+                put(AA_COLUMN, eid, accuracy)
+            elif s["kind"] == "certified":
+                put(BOUND_COLUMN, eid, lambda r: r.get("product_of_bounds"))
+                for rad in s["radii"]:
+                    put(f"certified accuracy r={rad:g} (not in thesis)", eid, certified_at(rad))
+    return cells
+
+
 class Collected:
     """Per base run: its labels, the per-seed metrics and the per-seed evaluation results."""
 
@@ -125,5 +185,5 @@ def base_result(item: str, col: Collected, notes: list[str]) -> dict[str, Any]:
             "runs": {rid: {"labels": col.labels(rid), "seeds": col.seeds(rid)} for rid in col.runs()}}
 
 
-__all__ = ["inputs", "evaluations", "Collected", "bound_key", "accuracy", "cw_at", "pgd_at", "certified_at",
+__all__ = ["inputs", "evaluations", "item_hooks", "attack_cells", "AA_COLUMN", "BOUND_COLUMN", "Collected", "bound_key", "accuracy", "cw_at", "pgd_at", "certified_at",
            "base_result", "EVAL_SEP", "natural", "_runs"]

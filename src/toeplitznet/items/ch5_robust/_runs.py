@@ -8,9 +8,7 @@ regulariser with LipBound, Eq. 5.56), ``lipreg`` (the regulariser alone: Figure 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 DATASETS = ("cifar10", "cifar100", "imagenet")
@@ -166,10 +164,6 @@ def certified_spec(config, dataset: str, radii) -> dict[str, Any]:
     return {"kind": "certified", "radii": [float(r) for r in radii],
             "input_shape": list(SHAPES[source(config, dataset)]), "samples": int(s["lipreg"]["samples"]),
             "examples": None, "batch_size": int(s["eval_batch_size"])}
-
-
-def load_json(path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text())
 
 
 def check_config(config) -> None:

@@ -33,8 +33,8 @@ ITEM = Item(id="fig_5_3", kind="figure", title="accuracy under attack vs attack 
 DATASET = "cifar10"
 
 
-def _runs_of(config):
-    return _runs.specs(config, [DATASET], arms=config["studies"][ITEM.id]["arms"])
+def _runs_of(config, paths=None):
+    return _runs.specs(config, [DATASET], paths, arms=config["studies"][ITEM.id]["arms"])
 
 
 def _evals(config):
@@ -52,18 +52,6 @@ def _evals(config):
             ev[f"cw_l2_{_runs._num(p['cw_bound'])}_steps{int(k)}"] = dict(cw, bounds=[float(p["cw_bound"])],
                                                                           steps=int(k))
     return {rid: dict(ev) for rid in _runs_of(config)}
-
-
-def runs(config, paths):
-    return _runs.specs(config, [DATASET], paths, arms=config["studies"][ITEM.id]["arms"])
-
-
-def evaluations(config, paths):
-    return R.evaluations(_runs_of(config), _evals(config))
-
-
-def inputs(config, paths):
-    return R.inputs(config, paths, _runs_of(config), _evals(config))
 
 
 def run(ctx) -> None:
@@ -97,12 +85,7 @@ def run(ctx) -> None:
     ctx.write_result("result", res)
 
 
-def job_config(config, paths):
-    from ...plan import study_config
-
-    cfg = study_config(config, ITEM.id)
-    cfg["study"]["evals"] = _evals(config)
-    return cfg
+runs, evaluations, inputs, job_config = R.item_hooks(ITEM.id, _runs_of, _evals)
 
 
 def plot(ctx) -> None:

@@ -31,8 +31,8 @@ DATASET = "cifar10"
 PANELS = {"a": ("baseline", "lipreg"), "b": ("at", "at_lipreg")}
 
 
-def _runs_of(config):
-    return _runs.specs(config, [DATASET], arms=[a for arms in PANELS.values() for a in arms])
+def _runs_of(config, paths=None):
+    return _runs.specs(config, [DATASET], paths, arms=[a for arms in PANELS.values() for a in arms])
 
 
 def _evals(config):
@@ -40,18 +40,6 @@ def _evals(config):
     spec = {"kind": "jacobian_norm", "norm": p["norm"], "iters": int(p["iters"]), "examples": p["examples"],
             "batch_size": int(config["studies"]["ch5_robust_train"]["eval_batch_size"])}
     return {rid: {f"jacobian_{p['norm']}": dict(spec)} for rid in _runs_of(config)}
-
-
-def runs(config, paths):
-    return _runs.specs(config, [DATASET], paths, arms=[a for arms in PANELS.values() for a in arms])
-
-
-def evaluations(config, paths):
-    return R.evaluations(_runs_of(config), _evals(config))
-
-
-def inputs(config, paths):
-    return R.inputs(config, paths, _runs_of(config), _evals(config))
 
 
 def _quantiles(values):
@@ -82,12 +70,7 @@ def run(ctx) -> None:
     ctx.write_result("result", res)
 
 
-def job_config(config, paths):
-    from ...plan import study_config
-
-    cfg = study_config(config, ITEM.id)
-    cfg["study"]["evals"] = _evals(config)
-    return cfg
+runs, evaluations, inputs, job_config = R.item_hooks(ITEM.id, _runs_of, _evals)
 
 
 def plot(ctx) -> None:

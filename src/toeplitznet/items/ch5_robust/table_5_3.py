@@ -32,13 +32,11 @@ ITEM = Item(id="table_5_3", kind="table", title="Lipschitz-regularised AT on CIF
             thesis_lines="L6190-6208", status=IMPLEMENTED, schema=SCHEMA, uses=("ch5_robust_train",))
 PANEL = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
 PGD_COLUMN = "PGD-linf (eps=8/255)"
-AA_COLUMN = "AutoAttack-linf 8/255 (not in thesis)"
-BOUND_COLUMN = "product of layer bounds (not in thesis)"
+AA_COLUMN, BOUND_COLUMN = R.AA_COLUMN, R.BOUND_COLUMN
 
 
-def _runs_of(config):
-    ds = config["studies"][ITEM.id]["datasets"]
-    return _runs.specs(config, ds)
+def _runs_of(config, paths=None):
+    return _runs.specs(config, config["studies"][ITEM.id]["datasets"], paths)
 
 
 def _evals(config):
@@ -52,47 +50,17 @@ def _evals(config):
     return out
 
 
-def runs(config, paths):
-    return _runs.specs(config, config["studies"][ITEM.id]["datasets"], paths)
-
-
-def evaluations(config, paths):
-    return R.evaluations(_runs_of(config), _evals(config))
-
-
-def inputs(config, paths):
-    return R.inputs(config, paths, _runs_of(config), _evals(config))
+def _pgd_column(pgd, specs):
+    """The thesis's column is eps = 8/255: the section's first PGD evaluation (the smoke scale attacks at its own
+    eps, stated in the notes)."""
+    return {pgd[0]: PGD_COLUMN} if pgd else {}
 
 
 def cells_of(col: R.Collected, evals, prefix) -> list[dict]:
     """Cells of one panel: rows ``<prefix>: <arm row>``."""
-    cells = []
-    for rid in col.runs():
-        lab = col.labels(rid)
-        row = f"{prefix[lab['dataset']]}: {lab['row']}"
-        spec = evals[rid]
-
-        def put(column, eid, getter, **extra):
-            v = col.value(rid, eid, getter)
-            if v is not None:
-                cells.append({"row": row, "column": column, **v, **extra})
-
-        put("Accuracy (natural)", "certified", R.natural)
-        pgd = [eid for eid, s in spec.items() if s["kind"] == "pgd"]
-        for eid, s in spec.items():
-            if s["kind"] == "pgd" and eid == pgd[0]:
-                # the thesis's column is eps = 8/255 (the smoke scale attacks at its own eps, stated in the notes)
-                put(PGD_COLUMN, eid, R.accuracy)
-            elif s["kind"] == "cw_l2":
-                for b in s["bounds"]:
-                    put(f"C&W-l2 {b:g}", eid, R.cw_at(b))
-            elif s["kind"] == "autoattack":
-                put(AA_COLUMN, eid, R.accuracy)
-            elif s["kind"] == "certified":
-                put(BOUND_COLUMN, eid, lambda r: r.get("product_of_bounds"))
-                for rad in s["radii"]:
-                    put(f"certified accuracy r={rad:g} (not in thesis)", eid, R.certified_at(rad))
-    return cells
+    return R.attack_cells(col, evals, row_of=lambda lab: f"{prefix[lab['dataset']]}: {lab['row']}",
+                          natural_column="Accuracy (natural)", pgd_columns=_pgd_column,
+                          cw_column=lambda b: f"C&W-l2 {b:g}")
 
 
 def notes_of(config) -> list[str]:
@@ -131,11 +99,4 @@ def run(ctx) -> None:
     ctx.write_result("result", res)
 
 
-def job_config(config, paths):
-    """The study's config: its section plus the evaluation specs and notes it renders."""
-    from ...plan import study_config
-
-    cfg = study_config(config, ITEM.id)
-    cfg["study"]["evals"] = _evals(config)
-    cfg["study"]["notes"] = notes_of(config)
-    return cfg
+runs, evaluations, inputs, job_config = R.item_hooks(ITEM.id, _runs_of, _evals, notes_of)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from ...registry import IMPLEMENTED, Item
 from . import _report as R, _runs
-from .table_5_3 import AA_COLUMN, BOUND_COLUMN
 
 SCHEMA = """
 type: object
@@ -31,59 +30,33 @@ DATASET = "imagenet"
 PGD_COLUMNS = ["PGD-linf 0.02", "PGD-linf 0.031"]
 
 
+def _runs_of(config, paths=None):
+    return _runs.specs(config, [DATASET], paths)
+
+
 def _evals(config):
     radii = config["studies"][ITEM.id]["certified_radii"]
     out = {}
-    for rid in _runs.specs(config, [DATASET]):
+    for rid in _runs_of(config):
         ev = _runs.eval_specs(config, DATASET)
         ev["certified"] = _runs.certified_spec(config, DATASET, radii)
         out[rid] = ev
     return out
 
 
-def runs(config, paths):
-    return _runs.specs(config, [DATASET], paths)
-
-
-def evaluations(config, paths):
-    return R.evaluations(_runs.specs(config, [DATASET]), _evals(config))
-
-
-def inputs(config, paths):
-    return R.inputs(config, paths, _runs.specs(config, [DATASET]), _evals(config))
-
-
 def row_label(lab) -> str:
     return "Baseline (He et al. 2016)" if lab["arm"] == "baseline" else lab["row"]
 
 
+def _pgd_columns(pgd, specs):
+    """The thesis's two columns by position (eps 0.02, 0.031 at paper scale; the smoke eps are in the notes)."""
+    names = PGD_COLUMNS if len(pgd) == len(PGD_COLUMNS) else [f"PGD-linf {specs[e]['eps']:g}" for e in pgd]
+    return dict(zip(pgd, names))
+
+
 def cells_of(col: R.Collected, evals) -> list[dict]:
-    cells = []
-    for rid in col.runs():
-        row = row_label(col.labels(rid))
-
-        def put(column, eid, getter):
-            v = col.value(rid, eid, getter)
-            if v is not None:
-                cells.append({"row": row, "column": column, **v})
-
-        put("Natural", "certified", R.natural)
-        pgd = [eid for eid, s in evals[rid].items() if s["kind"] == "pgd"]
-        for eid, s in evals[rid].items():
-            if s["kind"] == "pgd":
-                # the thesis's two columns by position (eps 0.02, 0.031 at paper scale; the smoke eps are in the notes)
-                names = PGD_COLUMNS if len(pgd) == len(PGD_COLUMNS) else [f"PGD-linf {evals[rid][e]['eps']:g}" for e in pgd]
-                put(names[pgd.index(eid)], eid, R.accuracy)
-            elif s["kind"] == "cw_l2":
-                for b in s["bounds"]:
-                    put(f"C&W-l2 {b:.2f}", eid, R.cw_at(b))
-            elif s["kind"] == "autoattack":
-                put(AA_COLUMN, eid, R.accuracy)
-            elif s["kind"] == "certified":
-                put(BOUND_COLUMN, eid, lambda r: r.get("product_of_bounds"))
-                for rad in s["radii"]:
-                    put(f"certified accuracy r={rad:g} (not in thesis)", eid, R.certified_at(rad))
-    return cells
+    return R.attack_cells(col, evals, row_of=row_label, natural_column="Natural", pgd_columns=_pgd_columns,
+                          cw_column=lambda b: f"C&W-l2 {b:.2f}")
 
 
 def notes_of(config) -> list[str]:
@@ -109,10 +82,4 @@ def run(ctx) -> None:
     ctx.write_result("result", res)
 
 
-def job_config(config, paths):
-    from ...plan import study_config
-
-    cfg = study_config(config, ITEM.id)
-    cfg["study"]["evals"] = _evals(config)
-    cfg["study"]["notes"] = notes_of(config)
-    return cfg
+runs, evaluations, inputs, job_config = R.item_hooks(ITEM.id, _runs_of, _evals, notes_of)
