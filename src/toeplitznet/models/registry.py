@@ -47,7 +47,10 @@ Common optional keys: ``seed`` (int: parameters are drawn under
 ``torch.manual_seed(seed)`` without disturbing the global RNG state),
 ``normalize`` (a dataset name or ``{"mean": [...], "std": [...]}``: the model
 is wrapped in :class:`~toeplitznet.models.normalize.InputNormalized`, so it
-takes pixel-space inputs and standardises them per channel itself) and
+takes pixel-space inputs and standardises them per channel itself),
+``noise`` (``{"dist": gaussian | laplace | uniform, "sd": float, "clip": bool}``, sd on the [0, 1] pixel
+scale: the normalised model is wrapped in :class:`~toeplitznet.robust.noise.NoisyInput`, fresh noise on
+the image at every forward pass, Appendices C and D) and
 ``name`` / ``description`` (ignored).  Any other unknown key raises
 ``TypeError``.
 
@@ -97,6 +100,7 @@ def build_model(spec: dict) -> nn.Module:
     if family == "resnet101":
         spec.setdefault("normalize", "imagenet")
     norm = spec.pop("normalize", None)
+    noise = spec.pop("noise", None)
     stats = normalization_stats(norm) if norm is not None else None
     if seed is None:
         model = _build(family, spec)
@@ -104,7 +108,15 @@ def build_model(spec: dict) -> nn.Module:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(seed))
             model = _build(family, spec)
-    return model if stats is None else InputNormalized(model, *stats)
+    model = model if stats is None else InputNormalized(model, *stats)
+    if noise:
+        from ..robust.noise import NoisyInput
+
+        unknown = set(noise) - {"dist", "sd", "clip"}
+        if unknown or "dist" not in noise or "sd" not in noise:
+            raise TypeError(f"model spec 'noise' needs keys dist, sd (and optionally clip), got {sorted(noise)}")
+        model = NoisyInput(model, str(noise["dist"]), float(noise["sd"]), clip=bool(noise.get("clip", False)))
+    return model
 
 
 def _num_classes(spec: dict, default: int) -> int:

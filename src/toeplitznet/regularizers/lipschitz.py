@@ -407,6 +407,7 @@ class _Composer:
     def __call__(self, m: nn.Module) -> float:
         from ..models.normalize import InputNormalized, Standardize
         from ..models.wide_resnet import WideBasic, WideResNet
+        from ..robust.noise import NoisyInput
 
         if isinstance(m, (nn.Conv2d, nn.Linear, _BatchNorm, Standardize)):
             return self.bounds[m]["bound"]
@@ -420,6 +421,8 @@ class _Composer:
             return math.prod(self(c) for c in m)
         if isinstance(m, InputNormalized):
             return self(m.normalize) * self(m.net)
+        if isinstance(m, NoisyInput):  # x -> f(x + n): a translation keeps the constant of f
+            return self(m.model)
         act = max(1.0, abs(getattr(m, "leaky_slope", 0.0)))
         if isinstance(m, WideBasic):
             branch = self(m.bn1) * act * self(m.conv1) * self(m.bn2) * act * self(m.conv2)
