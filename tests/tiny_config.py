@@ -61,6 +61,8 @@ def tiny_config(base: dict | None = None) -> dict:
     st["table_5_4"].update(certified_radii=[0.1])
     st["fig_5_3"].update(arms=["at"], cw_steps=[2])
     st["fig_5_4"].update(iters=2, examples=8)
+    # ---- Appendix C (appC_*) ----
+    # ---- Appendix D (appD_*) ----
     return cfg
 
 
