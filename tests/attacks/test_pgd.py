@@ -199,3 +199,25 @@ def test_evaluate_attack_sums_batches(trained):
     out = evaluate_attack(model, (x, y), keyed, batch_size=30)       # batches of 30, 30, 30, 10
     assert out["robust"] == {0.5: 100, 1.0: 15 + 15 + 15 + 5}
     assert out["accuracy"][1.0] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("norm,eps", [("linf", LINF_EPS), ("l2", L2_EPS)])
+def test_early_stop_keeps_every_robustness_flag(trained, norm, eps):
+    """Dropping broken examples from the batch changes nothing an accuracy is computed from (float64, so
+    that batch-size-dependent rounding cannot flip a sign), and x_adv of a broken example is misclassified."""
+    model, x, y = trained
+    model, x = copy.deepcopy(model).double(), x.double()
+    kw = dict(norm=norm, eps=eps, step=eps / 4, steps=6, restarts=2, record=[0, 1, 3, 6], seed=3)
+    full, fast = pgd(model, x, y, **kw), pgd(model, x, y, early_stop=True, **kw)
+    assert 0 < int(full.robust.sum()) < len(y)          # some examples break, some do not: both paths used
+    assert torch.equal(full.robust, fast.robust)
+    assert torch.equal(full.extra["first_broken"], fast.extra["first_broken"])
+    for k in kw["record"]:
+        assert torch.equal(full.robust_at[k], fast.robust_at[k])
+    robust = fast.robust
+    # unbroken: attacked to the end along the same path (up to batch-size-dependent float64 rounding)
+    assert torch.allclose(fast.x_adv[robust], full.x_adv[robust], rtol=0, atol=1e-9)
+    with torch.no_grad():
+        assert not (model(fast.x_adv[~robust]).argmax(1) == y[~robust]).any()
+    assert fast.extra["robust_at_max_loss"] is None and full.extra["robust_at_max_loss"] is not None
+    assert PGD(norm, eps, eps / 4, 6, 2, early_stop=True, seed=3, record=(0, 1, 3, 6))(model, x, y).robust.equal(robust)

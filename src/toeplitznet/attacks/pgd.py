@@ -70,6 +70,20 @@ def _take(t: Tensor, idx: Tensor | None) -> Tensor:
     return t if idx is None else t.index_select(0, idx)
 
 
+def _update(state: list, t: int, xa: Tensor, lv: Tensor, correct: Tensor) -> list:
+    """The bookkeeping of :func:`pgd` after evaluating iterate ``t`` (``state`` = first broken, best point, its
+    loss, whether it is misclassified, the highest loss, correct at the highest loss)."""
+    fb, bx, bl, bm, ml, cm = state
+    mis = ~correct
+    fb = torch.where(mis & (fb > t), t, fb)
+    better = (mis & ~bm) | ((mis == bm) & (lv > bl))
+    bx = torch.where(better.reshape(bshape(xa)), xa, bx)
+    bl = torch.where(better, lv, bl)
+    bm = bm | mis
+    up = lv > ml
+    return [fb, bx, bl, bm, torch.where(up, lv, ml), torch.where(up, correct, cm)]
+
+
 def _step(xa: Tensor, grad: Tensor, step: float, norm: str) -> Tensor:
     if norm == "linf":
         return xa + step * grad.sign()
@@ -78,7 +92,7 @@ def _step(xa: Tensor, grad: Tensor, step: float, norm: str) -> Tensor:
 
 def pgd(model: nn.Module, x: Tensor, y: Tensor, *, norm: str = "linf", eps: float, step: float, steps: int,
         restarts: int = 1, random_start: bool = True, record: Iterable[int] = (), loss: str | Callable = "ce",
-        eot_samples: int = 1, seed: int | torch.Generator | None = 0) -> AttackResult:
+        eot_samples: int = 1, seed: int | torch.Generator | None = 0, early_stop: bool = False) -> AttackResult:
     """Untargeted PGD on the true labels ``y`` (inputs in [0, 1]; normalisation inside ``model``).
 
     Iterates ``x_{t+1} = Proj(x_t + step * s(grad))`` with ``s = sign`` (``linf``; projection = clip to the
@@ -100,6 +114,12 @@ def pgd(model: nn.Module, x: Tensor, y: Tensor, *, norm: str = "linf", eps: floa
     * ``extra``: ``loss`` (at ``x_adv``), ``max_loss`` and ``robust_at_max_loss`` (correctly classified at the
       highest-loss point: the literal thesis protocol), ``first_broken`` (smallest ``k`` at which the example is
       broken, ``steps + 1`` if never; the clean point counts as ``k = 0``), ``clean_correct``.
+
+    ``early_stop=True`` drops an example from the batch at its first misclassified iterate (as AutoAttack
+    attacks only the points still robust): ``robust``, ``robust_at`` and ``first_broken`` are unchanged (for a
+    model whose outputs do not depend on the other examples of the batch, e.g. eval-mode batch norm), the
+    cost falls with the fraction broken, but ``x_adv`` of a broken example is its first misclassified iterate
+    and ``extra["robust_at_max_loss"]`` (the literal protocol, which needs every iterate) is ``None``.
 
     Restarts after the first skip the examples already broken at ``k = 0``. The model is attacked in eval mode
     (its previous per-module modes are restored); parameters' ``requires_grad`` and ``.grad`` are untouched.
@@ -137,21 +157,25 @@ def pgd(model: nn.Module, x: Tensor, y: Tensor, *, norm: str = "linf", eps: floa
             fb, bx, bl, bm, ml, cm = (_take(t, idx) for t in (first_broken, best_x, best_loss, best_mis, max_loss,
                                                               correct_at_max))
             xa = xs.clone() if delta is None else project(xs + _take(delta, idx), xs, eps, norm)
-            shape = bshape(xs)
+            act, xo, ya = None, xs, ys          # early_stop: the rows of xs still attacked, their clean points
             # every update below allocates (torch.where), so the full-batch buffers are never written in place
             for t in range(steps + 1):
-                lv, correct, grad = _evaluate(model, xa, ys, loss_fn, eot, need_grad=t < steps)
-                mis = ~correct
-                fb = torch.where(mis & (fb > t), t, fb)
-                better = (mis & ~bm) | ((mis == bm) & (lv > bl))
-                bx = torch.where(better.reshape(shape), xa, bx)
-                bl = torch.where(better, lv, bl)
-                bm = bm | mis
-                up = lv > ml
-                ml = torch.where(up, lv, ml)
-                cm = torch.where(up, correct, cm)
-                if t < steps:
-                    xa = project(_step(xa, grad, step, norm), xs, eps, norm)
+                lv, correct, grad = _evaluate(model, xa, ya, loss_fn, eot, need_grad=t < steps)
+                state = [_take(b, act) for b in (fb, bx, bl, bm, ml, cm)]
+                state = _update(state, t, xa, lv, correct)
+                if act is None:
+                    fb, bx, bl, bm, ml, cm = state
+                else:
+                    fb, bx, bl, bm, ml, cm = (b.index_copy(0, act, v) for b, v in zip((fb, bx, bl, bm, ml, cm), state))
+                if t == steps:
+                    break
+                if early_stop and not bool(correct.all()):
+                    keep = correct.nonzero().squeeze(1)
+                    act = keep if act is None else act.index_select(0, keep)
+                    if act.numel() == 0:
+                        break
+                    xa, xo, ya, grad = (v.index_select(0, keep) for v in (xa, xo, ya, grad))
+                xa = project(_step(xa, grad, step, norm), xo, eps, norm)
             if idx is None:
                 first_broken, best_x, best_loss, best_mis, max_loss, correct_at_max = fb, bx, bl, bm, ml, cm
             else:
@@ -165,15 +189,17 @@ def pgd(model: nn.Module, x: Tensor, y: Tensor, *, norm: str = "linf", eps: floa
     robust = first_broken > steps
     return AttackResult(
         x_adv=best_x, robust=robust, robust_at={k: first_broken > k for k in ks},
-        extra={"loss": best_loss, "max_loss": max_loss, "robust_at_max_loss": correct_at_max,
+        extra={"loss": best_loss, "max_loss": None if early_stop else max_loss,
+               "robust_at_max_loss": None if early_stop else correct_at_max,
                "first_broken": first_broken, "clean_correct": c0, "norm": norm, "eps": float(eps),
-               "step": float(step), "steps": steps, "restarts": restarts})
+               "step": float(step), "steps": steps, "restarts": restarts, "early_stop": bool(early_stop)})
 
 
 @dataclass
 class PGD:
     """Object form of :func:`pgd`: ``PGD(norm, eps, step, steps, restarts, random_start)(model, x, y)``.
-    The remaining keywords of :func:`pgd` are fields too (``record``, ``loss``, ``eot_samples``, ``seed``)."""
+    The remaining keywords of :func:`pgd` are fields too (``record``, ``loss``, ``eot_samples``, ``seed``,
+    ``early_stop``)."""
 
     norm: str = "linf"
     eps: float = 8 / 255
@@ -185,12 +211,13 @@ class PGD:
     loss: str = "ce"
     eot_samples: int = 1
     seed: int | torch.Generator | None = 0
+    early_stop: bool = False
 
     def __call__(self, model: nn.Module, x: Tensor, y: Tensor) -> AttackResult:
         """Run :func:`pgd` with this object's settings."""
         return pgd(model, x, y, norm=self.norm, eps=self.eps, step=self.step, steps=self.steps,
                    restarts=self.restarts, random_start=self.random_start, record=self.record, loss=self.loss,
-                   eot_samples=self.eot_samples, seed=self.seed)
+                   eot_samples=self.eot_samples, seed=self.seed, early_stop=self.early_stop)
 
 
 def pgd_train(model: nn.Module, x: Tensor, y: Tensor, *, eps: float, step: float, steps: int,
