@@ -62,9 +62,12 @@ def test_trained_runs_are_outputs_with_specs():
 def test_gpu_requests_come_from_the_config():
     smoke, paper = build_plan(SMOKE), build_plan(PAPER)
     assert all(r.gpu == 0 for r in smoke.runs.values()) and smoke.studies["table_5_2"].gpu == 0
-    # Section 5.5 runs take studies.ch5_robust_train.nproc GPUs (torchrun DDP), the others resources.gpu
-    nproc = PAPER["studies"]["ch5_robust_train"]["nproc"]
-    assert all(r.gpu == (nproc if rid.startswith("ch5_") else 1) for rid, r in paper.runs.items())
+    # Section 5.5 / appendix runs take their section's nproc GPUs (torchrun DDP), the others resources.gpu
+    st = PAPER["studies"]
+    nproc = {"ch5": st["ch5_robust_train"]["nproc"], "appC": st["appC_randomized_train"]["nproc"],
+             "appD": st["appD_train"]["nproc"]}
+    assert (nproc["ch5"], nproc["appD"]) == (8, 4)
+    assert all(r.gpu == nproc.get(rid.split("_")[0], 1) for rid, r in paper.runs.items())
     assert paper.studies["table_5_2"].gpu == 1
     assert paper.studies["table_D_1"].gpu == 0
 

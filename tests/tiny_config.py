@@ -62,7 +62,29 @@ def tiny_config(base: dict | None = None) -> dict:
     st["fig_5_3"].update(arms=["at"], cw_steps=[2])
     st["fig_5_4"].update(iters=2, examples=8)
     # ---- Appendix C (appC_*) ----
+    # one sd (0.5) per distribution shared by every item, 2 steps, a handful of draws and images
+    c = st["appC_randomized_train"]
+    c.update(train_subset=64, test_subset=16, eval_batch_size=16, attack_batch_size=4)
+    c["train"].update(epochs=1, max_steps=2, batch_size=16)
+    st["fig_C_1"].update(sds=[0.5])
+    for f in ("fig_C_2", "fig_C_3"):
+        st[f].update(sds=[0.5], draws=8, examples=4, alpha_points=5)
+    for t in ("table_C_1", "table_C_2"):
+        st[t].update(sds=[0.5], examples=4, eot_samples=2)
+        st[t]["pgd"].update(steps=1)
+        st[t]["cw"].update(binary_search_steps=1, steps=2)
+    st["table_C_1"]["ead"].update(binary_search_steps=1, steps=2)
+    st["table_C_2"].update(autoattack={"eps": 0.06, "steps": 1, "eot_iter": 1, "repeats": 1},
+                           smoothing={"n0": 2, "n": 8, "alpha": 0.01, "radii": [0.0], "examples": 4})
     # ---- Appendix D (appD_*) ----
+    # 2 steps per defence, 1-iteration attacks on 8 images; Baseline / AT-linf stay Section 5.5's runs, so the
+    # attacked test subset follows Section 5.5's
+    d = st["appD_train"]
+    d.update(train_subset=64, test_subset=r["test_subset"], eval_examples=8, natural_examples=8, eval_batch_size=8)
+    d["train"].update(max_steps=2, batch_size=16)
+    d["train"]["attack"].update(steps=1)
+    d["eval"].update(steps=1, eot_samples=1)
+    st["fig_D_2"].update(examples=8, n_radii=3, cw={**st["fig_D_2"]["cw"], "binary_search_steps": 1, "steps": 2})
     return cfg
 
 

@@ -23,7 +23,8 @@ EVALUATIONS: dict[str, str] = {
     # Section 5.5 and the appendices (toeplitznet.runs.robust_eval)
     **{k: f"toeplitznet.runs.robust_eval:{k}" for k in ("pgd", "cw_l2", "autoattack", "certified", "jacobian_norm")},
     # Appendix C (toeplitznet.runs.randomized_eval) and Appendix D (toeplitznet.runs.multinorm_eval)
-    **{k: f"toeplitznet.runs.randomized_eval:{k}" for k in ("noisy_accuracy", "guarantee", "smoothing", "ead_l1")},
+    **{k: f"toeplitznet.runs.randomized_eval:{k}" for k in ("noisy_accuracy", "guarantee", "smoothing", "ead_l1",
+                                                                   "eot_attack", "suite")},
     **{k: f"toeplitznet.runs.multinorm_eval:{k}" for k in ("adv_norms", "cw_regions")},
 }
 

@@ -2,8 +2,12 @@
 adversarial training and the Lipschitz regulariser, built from a run spec's ``robust`` block::
 
     {"augment": {"crop_padding": 4, "flip": true},
-     "attack": {"norm": "linf", "eps", "step", "steps", "random_start": true,
-                "labels": "labels" | "predictions", "mode": "eval" | "train"} or null,
+     "attack": {"norm": "linf" | "l2", "eps", "step", "steps", "random_start": true,
+                "labels": "labels" | "predictions", "mode": "eval" | "train",
+                "eot_samples": 1 (optional, Appendix D's RAT)} or
+               {"kind": "mixed", "select": "max" | "rand", "granularity": "example" | "batch",
+                "attacks": [{"norm", "eps", "step", "steps"}, ...], "random_start", "labels", "mode",
+                "eot_samples"} (Appendix D's MAT) or null,
      "regularizer": {"method": "lipbound" | "power_method", "c1", "c1_form", "c2", "samples", "grid",
                      "outer", "power_iters", "input_shape"} or null,
      "nproc": 1}
@@ -15,6 +19,11 @@ code: advertorch without labels on the model in train mode). Augmentation (rando
 horizontal flip) comes first and draws from torch's global RNG, which the trainer seeds per epoch, so a
 resumed run sees the same crops. The regulariser (Eq. 5.56, :class:`toeplitznet.regularizers.LipschitzRegularizer`)
 is the trainer's ``extra_loss``, recomputed every step.
+
+Appendix D (L8358-8451) adds ``eot_samples`` (the attack's loss averaged over that many passes of a noisy
+model: RAT with EoT, :func:`toeplitznet.attacks.multinorm.train_pgd`) and the ``mixed`` kind (MAT-Max /
+MAT-Rand, :func:`toeplitznet.attacks.multinorm.mixed_train_attack`). A spec without these keys runs exactly
+the attack above (``pgd_train``), so Section 5.5's specs, and their run hashes, are unchanged.
 """
 
 from __future__ import annotations
@@ -58,9 +67,27 @@ def attack_batch(model, x, y, attack: Mapping[str, Any]):
     if attack.get("labels", "labels") == "predictions":
         with torch.no_grad():
             target = model(x).argmax(1)
-    x_adv = pgd_train(model, x, target, eps=float(attack["eps"]), step=float(attack["step"]),
-                      steps=int(attack["steps"]), norm=attack.get("norm", "linf"),
-                      random_start=bool(attack.get("random_start", True)))
+    kind = attack.get("kind", "pgd")
+    if kind not in ("pgd", "mixed"):
+        raise ValueError(f"robust.attack.kind must be 'pgd' or 'mixed', got {kind!r}")
+    if kind == "mixed":
+        from ..attacks.multinorm import mixed_train_attack
+
+        x_adv, _ = mixed_train_attack(model, x, target, attack["attacks"], select=attack["select"],
+                                      granularity=attack.get("granularity", "example"),
+                                      random_start=bool(attack.get("random_start", True)),
+                                      eot_samples=int(attack.get("eot_samples", 1)))
+    elif int(attack.get("eot_samples", 1)) > 1:
+        from ..attacks.multinorm import train_pgd
+
+        x_adv = train_pgd(model, x, target, norm=attack.get("norm", "linf"), eps=float(attack["eps"]),
+                          step=float(attack["step"]), steps=int(attack["steps"]),
+                          random_start=bool(attack.get("random_start", True)),
+                          eot_samples=int(attack["eot_samples"]))
+    else:
+        x_adv = pgd_train(model, x, target, eps=float(attack["eps"]), step=float(attack["step"]),
+                          steps=int(attack["steps"]), norm=attack.get("norm", "linf"),
+                          random_start=bool(attack.get("random_start", True)))
     model.train(was_training)
     return x_adv.detach()
 
