@@ -19,7 +19,8 @@ only), and shared batches remove one source of noise from the comparison. This s
 the shared trainer here because it trains the three networks in one pass, and each layer is applied
 through its exact dense equivalent (``dense_matrix()``, ``effective_bias()``), half the cost of the FFT
 path at n = 32: the thesis's three series take about 20 s of CPU, the two check series
-(``check_acdc_depths``: 16 and 32 ACDC layers, not in the thesis) about 80 s more.
+(``check_acdc_depths``, not in the thesis: 16 ACDC layers by default since 2026-12-02 for the smoke
+budget, ``[16, 32]`` as before about 80 s more).
 """
 
 from __future__ import annotations
