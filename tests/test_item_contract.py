@@ -96,7 +96,8 @@ def test_tiny_config_is_valid_and_lists_every_item():
     validate(cfg, check_paths=False)
     assert cfg["items"] == CONFIGS["smoke"]["items"] and set(cfg["items"]) == set(IDS)
     plan = build_plan(cfg)
-    assert set(plan.items) == set(IDS) and len(plan.runs) <= 21   # 14 + 6 Section 5.5 arms
+    # 14 + 6 Section 5.5 arms + 2 App. C noise runs + 7 App. D defences (Baseline and AT-linf shared)
+    assert set(plan.items) == set(IDS) and len(plan.runs) <= 29
 
 
 # --------------------------------------------------------------------------- (b) the tiny smoke run
