@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..ch5_robust._report import Collected, base_result, evaluations, inputs  # noqa: F401  (re-exported)
+from ..ch5_robust._report import item_hooks as _ch5_item_hooks
 from . import _runs
 
 SELECTIONS = ("all", "successful")
@@ -18,26 +19,9 @@ TOL = 1e-6
 
 
 def item_hooks(item_id: str, runs_of, evals_of, study_of):
-    """The ``runs``, ``evaluations``, ``inputs`` and ``job_config`` hooks of an Appendix D item: its runs
-    ``runs_of(config, paths=None)``, evaluations ``evals_of(config) -> {run: {eval id: spec}}`` and the extra
-    study parameters ``study_of(config)`` (the defence -> run mapping, notes) put into its job config."""
-    def runs(config, paths):
-        return runs_of(config, paths)
-
-    def evaluations_hook(config, paths):
-        return evaluations(runs_of(config), evals_of(config))
-
-    def inputs_hook(config, paths):
-        return inputs(config, paths, runs_of(config), evals_of(config))
-
-    def job_config(config, paths):
-        from ...plan import study_config
-
-        cfg = study_config(config, item_id)
-        cfg["study"].update(study_of(config), evals=evals_of(config))
-        return cfg
-
-    return runs, evaluations_hook, inputs_hook, job_config
+    """The hooks of an Appendix D item: Section 5.5's (:func:`..ch5_robust._report.item_hooks`) with the extra
+    study parameters ``study_of(config)`` (the defence -> run mapping, notes) in its job config."""
+    return _ch5_item_hooks(item_id, runs_of, evals_of, study_of=study_of)
 
 
 def attack_accuracy(name: str):

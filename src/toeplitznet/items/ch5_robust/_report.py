@@ -36,10 +36,11 @@ def evaluations(runs, evals) -> dict[tuple[str, str], dict[str, Any]]:
     return {(rid, eid): dict(spec) for rid in runs for eid, spec in evals.get(rid, {}).items()}
 
 
-def item_hooks(item_id: str, runs_of, evals_of, notes_of=None):
+def item_hooks(item_id: str, runs_of, evals_of, notes_of=None, study_of=None):
     """The ``runs``, ``evaluations``, ``inputs`` and ``job_config`` hooks of a Section 5.5 item from its run
     expansion ``runs_of(config, paths=None)`` and its evaluations ``evals_of(config) -> {run: {eval_id: spec}}``
-    (the study's config carries the evaluation specs, and ``notes_of(config)`` when given)."""
+    (the study's config carries the evaluation specs, ``notes_of(config)`` as ``notes`` and the extra study
+    parameters ``study_of(config) -> dict`` when given; Appendix D uses the latter)."""
     def runs(config, paths):
         return runs_of(config, paths)
 
@@ -56,6 +57,8 @@ def item_hooks(item_id: str, runs_of, evals_of, notes_of=None):
         cfg["study"]["evals"] = evals_of(config)
         if notes_of is not None:
             cfg["study"]["notes"] = notes_of(config)
+        if study_of is not None:
+            cfg["study"].update(study_of(config))
         return cfg
 
     return runs, evaluations_hook, inputs_hook, job_config
