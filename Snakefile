@@ -19,6 +19,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/studies.smk"
 include: "workflow/rules/runs.smk"
+include: "workflow/rules/youtube8m.smk"
 include: "workflow/rules/render.smk"
 
 

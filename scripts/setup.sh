@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian/Ubuntu machine with Python 3.11: system packages (when root or sudo is available),
-# a virtual environment .venv with the exact pins of requirements/torch.txt, and toeplitznet itself.
+# a virtual environment .venv with the exact pins of requirements/torch.txt and requirements/tensorflow.txt
+# (YouTube-8M TFRecord ingestion; torch and TensorFlow share the venv but never a process), and toeplitznet.
 # Idempotent: re-running only installs what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,11 +27,12 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.toeplitznet-installed
-want=$(cat requirements/torch.txt requirements/dev.txt requirements/slurm.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(cat requirements/torch.txt requirements/tensorflow.txt requirements/dev.txt requirements/slurm.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -r requirements/torch.txt -r requirements/dev.txt -r requirements/slurm.txt
+  .venv/bin/python -m pip install -q -r requirements/torch.txt -r requirements/tensorflow.txt -r requirements/dev.txt -r requirements/slurm.txt
   .venv/bin/python -m pip install -q --no-deps -e .
   echo "$want" > "$stamp"
 fi
-echo "setup: ready (.venv: $(.venv/bin/python -c 'import torch, snakemake; print("torch", torch.__version__, "snakemake", snakemake.__version__)'))"
+echo "setup: ready (.venv: $(.venv/bin/python -c 'import torch, snakemake; print("torch", torch.__version__, "snakemake", snakemake.__version__)'), \
+$(TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python -c 'import tensorflow as tf; print("tensorflow", tf.__version__)'))"

@@ -179,6 +179,8 @@ class Plan:
     figures: dict[str, FigureJob]
     table_code: dict[str, Any] = field(default_factory=dict)
     scale_deviations: list[str] = field(default_factory=list)
+    #: the YouTube-8M stage (:func:`toeplitznet.yt8m.dag.ingestion_jobs`): synthesize / ingest / manifest jobs
+    yt8m: dict[str, dict[Any, Any]] = field(default_factory=lambda: {"synthesize": {}, "ingest": {}, "manifest": {}})
 
     def item_targets(self, item_id: str) -> list[str]:
         return self.paths.item_targets(self.registry.item(item_id))
@@ -412,10 +414,19 @@ def build_plan(config: Mapping[str, Any], reg: Registry | None = None) -> Plan:
             figures[it.id] = FigureJob(item=it.id, inputs=inputs, cfg=fcfg,
                                        code=job_code([reg.modules[it.id], RUNNER, "toeplitznet.report.figures"],
                                                      [JOB_SCRIPT]))
-    return Plan(config=config, paths=paths, registry=reg, items=requested, studies=studies, runs=runs,
+    plan = Plan(config=config, paths=paths, registry=reg, items=requested, studies=studies, runs=runs,
                 evals=evals, tables=tables, figures=figures,
                 table_code=job_code(["toeplitznet.report.tables"], ["workflow/scripts/render_table.py"]),
                 scale_deviations=deviations)
+    from .yt8m import dag as yt8m_dag
+
+    if yt8m_dag.needed(config, reg, active):
+        try:
+            plan.yt8m = yt8m_dag.ingestion_jobs(config, paths, job_base(config),
+                                                lambda mod: job_code([mod, RUNNER], [JOB_SCRIPT]))
+        except yt8m_dag.PlanInputError as exc:
+            raise PlanError(str(exc)) from exc
+    return plan
 
 
 def _deviations(config: Mapping[str, Any]) -> list[str]:

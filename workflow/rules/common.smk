@@ -35,3 +35,4 @@ RES = PATHS.results
 LOGS = PATHS.logs
 BENCH = PATHS.benchmarks
 TORCH_ENV = "../../envs/torch.yaml"
+TF_ENV = "../../envs/tensorflow.yaml"

@@ -18,6 +18,24 @@ from ..report.provenance import Provenance
 log = logging.getLogger("toeplitznet.data")
 
 
+#: 2018 release: records per split and the total size of each level (all splits; research note, starter README)
+YT8M_RECORDS = {"train": 3_888_919, "validate": 1_112_356, "test": 1_133_323}
+YT8M_TOTAL_GB = {"video": 31.0, "frame": 1530.0}
+
+
+def youtube8m_disk_gb(yt) -> dict[str, float]:
+    """Expected download size in GB per level of a ``data.youtube8m`` selection (split shares of the records)."""
+    total = sum(YT8M_RECORDS.values())
+    share = sum(YT8M_RECORDS[p] for p in yt["partitions"]) / total
+    return {lv: YT8M_TOTAL_GB[lv] * share * float(yt["fraction"]) for lv in youtube8m_levels(yt)}
+
+
+def youtube8m_levels(yt) -> list[str]:
+    """``data.youtube8m.level`` as a list (``video``, ``frame`` or both); shards land in ``<root>/<level>/``."""
+    lv = yt["level"]
+    return [lv] if isinstance(lv, str) else list(lv)
+
+
 def run_download_rule(smk) -> None:
     logging.basicConfig(filename=smk.log[0], level=logging.INFO, force=True,
                         format="%(asctime)s %(levelname)s %(message)s")
@@ -38,13 +56,22 @@ def run_download_rule(smk) -> None:
             fetch("imagenet", root, source_dir=p.imagenet_root, **kw)
         elif p.dataset == "youtube8m":
             yt = p.youtube8m
-            parts = {}
-            for part in yt["partitions"]:
-                name = f"MANIFEST-{part}.json"
-                fetch("youtube8m", root, partition=f"2/{yt['level']}/{part}", fraction=yt["fraction"],
-                      manifest_name=name, **kw)
-                parts[part] = json.loads((root / name).read_text())
-            atomic_write_json(manifest, {"dataset": "youtube8m", "level": yt["level"], "partitions": parts})
+            levels = youtube8m_levels(yt)
+            need = youtube8m_disk_gb(yt)
+            msg = ("YouTube-8M download of partitions " + ", ".join(yt["partitions"]) + f" (fraction {yt['fraction']}): "
+                   + ", ".join(f"{lv} level ~{gb:.1f} GB" for lv, gb in need.items())
+                   + f" on {root} (the converted shards need about as much again)")
+            log.info("%s", msg)
+            print(msg, file=sys.stderr)
+            parts: dict[str, dict] = {}
+            for level in levels:
+                # one folder per level: both levels name their shards train0000.tfrecord ...
+                for part in yt["partitions"]:
+                    name = f"MANIFEST-{part}.json"
+                    fetch("youtube8m", root / level, partition=f"2/{level}/{part}", fraction=yt["fraction"],
+                          manifest_name=name, **kw)
+                    parts.setdefault(level, {})[part] = json.loads((root / level / name).read_text())
+            atomic_write_json(manifest, {"dataset": "youtube8m", "levels": levels, "partitions": parts})
         else:
             fetch(p.dataset, root, **kw)
     except DataError as exc:

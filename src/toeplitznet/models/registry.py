@@ -43,6 +43,19 @@ ImageNet network): ``num_classes`` or ``dataset`` (default 1000).  ``normalize``
     ``dense``), ``input_shape``, ``n_classes``, ``J``, ``L``, ``depth``,
     ``rank``, ``activation``, ``slope``, ``relu_every`` and head-layer keys.
 
+``"yt8m_video"`` (:func:`~toeplitznet.models.yt8m_video.yt8m_video_model`, thesis Table 4.3): ``variant``
+    (``baseline`` | ``4dc`` | ``32dc`` | ``4dc_1fc`` | ``dcnn``), ``n_classes`` (default 3862), ``n_in``
+    (1152), ``hidden``, ``depth`` / ``classifier`` (``dcnn`` only), ``slope``, ``init``, ``alpha``.
+
+``"yt8m_frame"`` (:func:`~toeplitznet.models.yt8m_frame.yt8m_frame_model`, thesis Tables 4.4, B.1-B.3,
+Figures B.3-B.9): ``variant`` (a :data:`~toeplitznet.models.yt8m_frame.FRAME_VARIANTS` name, e.g.
+``table_b3_netvlad_circulant``; optional) plus any :class:`~toeplitznet.models.yt8m_frame.YT8MFrameModel`
+keyword as an override: ``n_classes``, ``modalities``, ``embeddings``, ``dbof_size``, ``netvlad_clusters``,
+``netfv_clusters``, ``audio_*``, ``dbof_pooling``, ``compact_dbof``, ``compact_fc``, ``compact_moe``,
+``dbof_factors``, ``fc_factors``, ``diag``, ``moe_diag``, ``order``, ``init``, ``fc_size``, ``merge``,
+``mixtures``, ``context_gating``, ``sampling``, ``n_bags``, ``frames_per_bag``, ``eval_seed``,
+``l2_normalize``, ``input_bn``, ``feature_sizes``.  Its input is ``(frames uint8 [B, T, 1152], n_frames)``.
+
 Common optional keys: ``seed`` (int: parameters are drawn under
 ``torch.manual_seed(seed)`` without disturbing the global RNG state),
 ``normalize`` (a dataset name or ``{"mean": [...], "std": [...]}``: the model
@@ -76,7 +89,8 @@ from .scattering import ScatteringNet
 
 __all__ = ["build_model", "MODEL_FAMILIES"]
 
-MODEL_FAMILIES = sorted(set(FAMILIES) | {"ldr_net", "scattering", "kernel_cnn", "wide_resnet", "resnet101"})
+MODEL_FAMILIES = sorted(set(FAMILIES) | {"ldr_net", "scattering", "kernel_cnn", "wide_resnet", "resnet101",
+                                          "yt8m_video", "yt8m_frame"})
 _IGNORED = ("name", "description")
 
 
@@ -140,6 +154,17 @@ def _build(family: str, spec: dict) -> nn.Module:
         from .resnet import resnet101
 
         return resnet101(num_classes=_num_classes(spec, 1000), normalize=None, **spec)
+    if family == "yt8m_video":
+        from .yt8m_video import yt8m_video_model
+
+        return yt8m_video_model(spec.pop("variant", "baseline"), **spec)
+    if family == "yt8m_frame":
+        from .yt8m_frame import yt8m_frame_model
+
+        for key in ("modalities", "embeddings", "feature_sizes"):
+            if key in spec and isinstance(spec[key], str):
+                spec[key] = (spec[key],)
+        return yt8m_frame_model(spec.pop("variant", None), **spec)
     if family == "kernel_cnn":
         from .kernel_cnn import kernel_cnn
 

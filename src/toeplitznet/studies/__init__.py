@@ -28,6 +28,10 @@ from types import ModuleType
 BUILTIN_JOBS: dict[str, str] = {
     "train_run": "toeplitznet.runs.train_job",
     "evaluate_run": "toeplitznet.runs.evaluate",
+    # YouTube-8M ingestion (toeplitznet.yt8m.dag); the first two run in the TensorFlow environment
+    "yt8m_synthesize": "toeplitznet.yt8m.synthesize_job",
+    "yt8m_ingest": "toeplitznet.yt8m.ingest_job",
+    "yt8m_manifest": "toeplitznet.yt8m.manifest_job",
 }
 
 

@@ -17,7 +17,8 @@ from typing import Any, Mapping
 __all__ = ["TrainConfig", "COSMETIC_KEYS", "normalize_schedule"]
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
-LOSSES = ("cross_entropy", "mse")
+LOSSES = ("cross_entropy", "mse", "multilabel_bce")
+GRAD_CLIP_MODES = ("global", "per_parameter")
 AMP_MODES = ("none", "bf16")
 SCHEDULE_TYPES = ("constant", "piecewise", "multistep", "exponential")
 
@@ -27,7 +28,7 @@ COSMETIC_KEYS = frozenset({"device", "progress", "channels_last"})
 
 #: Keys added after runs were already hashed: they enter the hash only when they differ from
 #: this default, so the hash (and the checkpoint identity) of every earlier config is unchanged.
-HASHED_IF_NOT_DEFAULT = {"sync_bn": False}
+HASHED_IF_NOT_DEFAULT = {"sync_bn": False, "grad_clip_mode": "global"}
 
 
 def _fail(key: str, msg: str) -> None:
@@ -211,7 +212,11 @@ class TrainConfig:
         In ``[0, 2**32)``. Data order and all RNG streams of epoch ``e`` are pure
         functions of ``(seed, e)``.
     grad_clip : float or None
-        Max global L2 norm of the gradients.
+        Max L2 norm of the gradients (see ``grad_clip_mode``).
+    grad_clip_mode : {"global", "per_parameter"}
+        ``"global"``: one norm over all gradients (``clip_grad_norm_``); ``"per_parameter"``: every
+        parameter tensor's gradient clipped to the norm on its own (TensorFlow's per-variable
+        ``clip_by_norm``, the YouTube-8M starter code's and the author's Appendix B choice).
     label_smoothing : float
         In ``[0, 1)``; cross-entropy training loss only (evaluation loss is plain).
     eval_every : int
@@ -224,8 +229,12 @@ class TrainConfig:
         Stop after this many optimizer updates (may end inside an epoch).
     device : str
         ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``. Not hashed.
-    loss : {"cross_entropy", "mse"}
+    loss : {"cross_entropy", "mse", "multilabel_bce"}
         ``"mse"`` with integer labels regresses one-hot targets (mean over all entries).
+        ``"multilabel_bce"``: the model outputs probabilities and the targets are multi-hot; per example
+        ``-sum_c [y log(p + 1e-5) + (1 - y) log(1 - p + 1e-5)]`` (the YouTube-8M starter code's loss),
+        and evaluation reports GAP@20 (:func:`toeplitznet.metrics.global_average_precision`) instead of
+        accuracy.
     log_every : int
         Record the mean training loss of the last ``log_every`` updates in the step trace.
     top_k : list of int
@@ -268,6 +277,7 @@ class TrainConfig:
     batch_size: int = 128
     seed: int = 0
     grad_clip: float | None = None
+    grad_clip_mode: str = "global"
     label_smoothing: float = 0.0
     eval_every: int = 1
     ema_decay: float | None = None
@@ -344,6 +354,8 @@ class TrainConfig:
             or (self.device.startswith("cuda:") and self.device[5:].isdigit())
         ):
             _fail("device", f"must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
+        if self.grad_clip_mode not in GRAD_CLIP_MODES:
+            _fail("grad_clip_mode", f"unknown mode {self.grad_clip_mode!r}; choose one of {GRAD_CLIP_MODES}")
         if self.loss not in LOSSES:
             _fail("loss", f"unknown loss {self.loss!r}; choose one of {LOSSES}")
         if self.loss != "cross_entropy" and self.label_smoothing:

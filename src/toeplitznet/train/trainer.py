@@ -172,10 +172,18 @@ def _autocast(device: torch.device, amp: str):
     return contextlib.nullcontext()
 
 
+#: epsilon inside the logarithms of ``multilabel_bce`` (YouTube-8M starter code, ``losses.py``)
+MULTILABEL_EPS = 1e-5
+
+
 def _per_sample_loss(kind: str, out: torch.Tensor, y: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
     out = out.float()
     if kind == "cross_entropy":
         return F.cross_entropy(out, y, reduction="none", label_smoothing=label_smoothing)
+    if kind == "multilabel_bce":
+        # probabilities in, multi-hot targets; the YouTube-8M starter code's epsilon (losses.py)
+        y = y.float().reshape(out.shape)
+        return -(y * torch.log(out + MULTILABEL_EPS) + (1 - y) * torch.log(1 - out + MULTILABEL_EPS)).sum(dim=1)
     if not y.dtype.is_floating_point and out.ndim == 2:
         y = F.one_hot(y, out.shape[1])
     err = F.mse_loss(out, y.float().reshape(out.shape), reduction="none")
@@ -219,8 +227,10 @@ def evaluate(model: nn.Module, loader, device: str | torch.device | None = None,
     loader : iterable of (x, y, ...) batches
     device : str or torch.device, optional
         Defaults to the device of the model's first parameter.
-    loss : {"cross_entropy", "mse"}
-        Per-sample loss averaged over the data set (no label smoothing).
+    loss : {"cross_entropy", "mse", "multilabel_bce"}
+        Per-sample loss averaged over the data set (no label smoothing). With ``"multilabel_bce"``
+        the targets are multi-hot, ``accuracy`` is None and ``gap`` is GAP@20 over the whole loader
+        (:class:`toeplitznet.metrics.GAPCalculator`).
     top_k : sequence of int
         Also report ``top{k}`` accuracies.
     amp : {"none", "bf16"}
@@ -240,6 +250,11 @@ def evaluate(model: nn.Module, loader, device: str | torch.device | None = None,
     was_training = model.training
     model.eval()
     n, loss_sum, counts = 0, 0.0, {}
+    gap = None
+    if loss == "multilabel_bce":
+        from ..metrics.gap import GAPCalculator
+
+        gap = GAPCalculator(top_k=20)
     try:
         for batch in loader:
             x, y = _split_batch(batch)
@@ -249,6 +264,10 @@ def evaluate(model: nn.Module, loader, device: str | torch.device | None = None,
             with _autocast(device, amp):
                 out = model(x)
             loss_sum += float(_per_sample_loss(loss, out, y).sum())
+            if gap is not None:
+                gap.accumulate(out.detach().float().cpu().numpy(), y.detach().cpu().numpy())
+                n += int(y.shape[0])
+                continue
             c = _correct(out, y, top_k)
             if c is not None:
                 for k, v in c.items():
@@ -260,6 +279,8 @@ def evaluate(model: nn.Module, loader, device: str | torch.device | None = None,
            "loss": loss_sum / n if n else None, "n": n}
     for k in top_k:
         res[f"top{k}"] = counts.get(f"top{k}", 0) / n if n and counts else None
+    if gap is not None:
+        res["gap"] = gap.value() if n else None
     return res
 
 
@@ -760,7 +781,11 @@ class Trainer:
                 self.optimizer.zero_grad(set_to_none=True)
                 total.backward()
                 gnorm = None
-                if cfg.grad_clip is not None:
+                if cfg.grad_clip is not None and cfg.grad_clip_mode == "per_parameter":
+                    for q in params:
+                        if q.grad is not None:
+                            torch.nn.utils.clip_grad_norm_(q, cfg.grad_clip)
+                elif cfg.grad_clip is not None:
                     gnorm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
                 if cfg.check_grad_finite:
                     if gnorm is None:
@@ -777,7 +802,7 @@ class Trainer:
                 n_seen += bs
                 loss_sum += loss_v * bs
                 extra_sum += extra_v * bs
-                labels = _class_labels(out, y)
+                labels = _class_labels(out, y) if cfg.loss != "multilabel_bce" else None
                 if labels is not None:
                     correct += (out.detach().argmax(dim=1) == labels).sum()
                     n_labeled += bs_local
@@ -855,7 +880,10 @@ class Trainer:
             parts.append(f"acc {r['train']['accuracy']:.4f}")
         for name, m in (r.get("eval") or {}).items():
             acc = "-" if m["accuracy"] is None else f"{m['accuracy']:.4f}"
-            parts.append(f"{name} acc {acc} loss {m['loss']:.4f}")
+            if m.get("gap") is not None:
+                parts.append(f"{name} GAP@20 {m['gap']:.4f} loss {m['loss']:.4f}")
+            else:
+                parts.append(f"{name} acc {acc} loss {m['loss']:.4f}")
         sps = r["time"]["samples_per_s"]
         parts.append(f"{sps:.0f} samples/s" if sps else "")
         log.info(" | ".join(p for p in parts if p))
