@@ -34,10 +34,11 @@ from __future__ import annotations
 import math
 
 import torch
+from torch import nn
 
 from ..layers import DiagonalCirculant
 
-__all__ = ["DIAG_MODES", "CirculantBlocks", "compact_linear"]
+__all__ = ["DIAG_MODES", "CirculantBlocks", "compact_linear", "projection"]
 
 DIAG_MODES = ("learned", "fixed", "none")
 
@@ -94,3 +95,18 @@ def compact_linear(
         with torch.no_grad():
             layer.bias.fill_(float(bias_init))
     return layer
+
+
+def projection(n_in: int, n_out: int, *, compact: bool, n_factors: int = 1, diag: str = "learned",
+               order: str = "cd", init: str = "thesis", dense_std: float | None = None) -> nn.Module:
+    """The bias-free projection ahead of a batch norm (DBoF, FC block): :func:`compact_linear` when ``compact``,
+    else ``nn.Linear(n_in, n_out, bias=False)`` with weights ``N(0, dense_std^2)`` when ``dense_std`` is given
+    (torch's default initialisation otherwise)."""
+    if compact:
+        return compact_linear(n_in, n_out, n_factors=n_factors, diag=diag, order=order, init=init)
+    if n_factors != 1 or diag != "learned":
+        raise ValueError("n_factors and diag only apply to compact=True")
+    lin = nn.Linear(n_in, n_out, bias=False)
+    if dense_std is not None:
+        nn.init.normal_(lin.weight, 0.0, float(dense_std))
+    return lin

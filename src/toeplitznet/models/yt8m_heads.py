@@ -23,7 +23,7 @@ import math
 import torch
 from torch import nn
 
-from .yt8m_compact import compact_linear
+from .yt8m_compact import compact_linear, projection
 
 __all__ = ["FCBlock", "MoE", "ContextGating"]
 
@@ -45,14 +45,8 @@ class FCBlock(nn.Module):
         super().__init__()
         _check_dims(n_in=n_in, n_out=n_out, n_factors=n_factors)
         self.n_in, self.n_out, self.compact = int(n_in), int(n_out), bool(compact)
-        if compact:
-            self.proj = compact_linear(n_in, n_out, n_factors=n_factors, diag=diag, order=order, init=init)
-        else:
-            if n_factors != 1 or diag != "learned":
-                raise ValueError("n_factors and diag only apply to compact=True")
-            self.proj = nn.Linear(n_in, n_out, bias=False)
-            if init == "author":
-                nn.init.normal_(self.proj.weight, 0.0, 1.0 / math.sqrt(n_out))
+        self.proj = projection(n_in, n_out, compact=compact, n_factors=n_factors, diag=diag, order=order, init=init,
+                               dense_std=1.0 / math.sqrt(n_out) if init == "author" else None)
         self.bn = nn.BatchNorm1d(n_out)
         self.act = nn.ReLU6()
 

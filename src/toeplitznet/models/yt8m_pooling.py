@@ -51,7 +51,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .yt8m_compact import compact_linear
+from .yt8m_compact import projection
 
 __all__ = [
     "QUANT_SCALE",
@@ -186,14 +186,9 @@ class DBoF(nn.Module):
         if pooling not in ("max", "average"):
             raise ValueError(f"pooling must be 'max' or 'average', got {pooling!r}")
         self.n_in, self.out_dim, self.pooling, self.compact = int(n_in), int(size), pooling, bool(compact)
-        if compact:
-            self.proj = compact_linear(n_in, size, n_factors=n_factors, diag=diag, order=order, init=init)
-        else:
-            if n_factors != 1 or diag != "learned":
-                raise ValueError("n_factors and diag only apply to compact=True")
-            self.proj = nn.Linear(n_in, size, bias=False)
-            # starter code / author: N(0, 1/n_in); it is also a sensible default ahead of batch norm
-            nn.init.normal_(self.proj.weight, 0.0, 1.0 / math.sqrt(n_in))
+        # dense weights: N(0, 1/n_in) (starter code / author), also a sensible default ahead of batch norm
+        self.proj = projection(n_in, size, compact=compact, n_factors=n_factors, diag=diag, order=order, init=init,
+                               dense_std=1.0 / math.sqrt(n_in))
         self.bn = nn.BatchNorm1d(size)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
