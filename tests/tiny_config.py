@@ -85,6 +85,20 @@ def tiny_config(base: dict | None = None) -> dict:
     d["train"]["attack"].update(steps=1)
     d["eval"].update(steps=1, eot_samples=1)
     st["fig_D_2"].update(examples=8, n_radii=3, cw={**st["fig_D_2"]["cw"], "binary_search_steps": 1, "steps": 2})
+    # ---- YouTube-8M (ch4_youtube8m, appB_youtube8m) ----
+    # one train shard, two validate shards (the second is the evaluation set) of a few short videos; shrunk
+    # networks, one epoch; the fewest rows, so that the runs are shared (Table 4.4 = B.1 = Fig B.4's dense, ...)
+    y = st["yt8m_data"]
+    y["synthetic"].update(shards={"train": 1, "validate": 2}, videos_per_shard={"train": 40, "validate": 20},
+                          min_frames=3, max_frames=8)
+    st["yt8m_train"].update(epochs=1, batch_size=32, max_frames=8, eval_batch_size=64, log_every=1,
+                            shrink={"dbof": 256, "clusters": 16, "fc": 32, "bags": 10, "frames": 5})
+    st["table_4_3"].update(rows=["Baseline"])
+    st["table_4_4"].update(rows=["original"])
+    st["table_B_1"].update(rows=["Dense Model"])
+    st["table_B_2"].update(factors=[1])
+    st["table_B_3"].update(embeddings=["dbof"])
+    st["fig_B_9"].update(models=[4])
     return cfg
 
 

@@ -30,13 +30,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..yt8m.variants import EMBEDDINGS, FRAME_VARIANTS, MODALITIES
 from .yt8m_heads import ContextGating, FCBlock, MoE
 from .yt8m_pooling import DBoF, FrameInput, FrameSampler, NetFV, NetVLAD, _framewise
 
 __all__ = ["YT8MFrameModel", "FRAME_VARIANTS", "yt8m_frame_model", "EMBEDDINGS", "MODALITIES"]
-
-EMBEDDINGS = ("dbof", "netvlad", "netfv")
-MODALITIES = ("video", "audio")
 
 
 def _half(v: int | None, video: int) -> int:
@@ -175,53 +173,6 @@ class YT8MFrameModel(nn.Module):
             parts.append(torch.stack(outs).mean(0) if self.merge == "average" else torch.cat(outs, dim=-1))
         p = self.moe(torch.cat(parts, dim=-1))
         return p if self.gating is None else self.gating(p)
-
-
-_AV = dict(modalities=("video", "audio"))
-_V = dict(modalities=("video",))
-
-#: named configurations of the thesis's tables and figures (paper sizes; override any key)
-FRAME_VARIANTS: dict[str, dict] = {
-    # Table 4.4 = Table B.1 (video features only, L7232-7233)
-    "table_b1_dense": dict(_V),
-    "table_b1_compact_dbof": dict(_V, compact_dbof=True),
-    "table_b1_compact_fc": dict(_V, compact_fc=True),
-    "table_b1_compact_moe": dict(_V, compact_moe=True),
-    # Table B.2 (audio + video, DBoF, FC layer with 1, 3, 6 factors)
-    "table_b2_dense": dict(_AV),
-    "table_b2_factors_1": dict(_AV, compact_fc=True, fc_factors=1),
-    "table_b2_factors_3": dict(_AV, compact_fc=True, fc_factors=3),
-    "table_b2_factors_6": dict(_AV, compact_fc=True, fc_factors=6),
-    # Table B.3 (audio + video, dense vs circulant FC) and Figures B.6-B.8
-    "table_b3_dbof_dense": dict(_AV, embeddings=("dbof",)),
-    "table_b3_dbof_circulant": dict(_AV, embeddings=("dbof",), compact_fc=True),
-    "table_b3_netvlad_dense": dict(_AV, embeddings=("netvlad",)),
-    "table_b3_netvlad_circulant": dict(_AV, embeddings=("netvlad",), compact_fc=True),
-    "table_b3_netfv_dense": dict(_AV, embeddings=("netfv",)),
-    "table_b3_netfv_circulant": dict(_AV, embeddings=("netfv",), compact_fc=True),
-    # Figure B.3: robust DBoF (10 bags x 15 frames) vs max / average pooling over all frames (our reading)
-    "fig_b3_robust": dict(_AV, sampling="bags", n_bags=10, frames_per_bag=15, dbof_pooling="max"),
-    "fig_b3_max": dict(_AV, sampling="all", dbof_pooling="max"),
-    "fig_b3_average": dict(_AV, sampling="all", dbof_pooling="average"),
-    # Figure B.5: compact FC with learned diagonals vs Cheng et al.'s fixed random signs
-    "fig_b5_learned": dict(_AV, compact_fc=True, diag="learned"),
-    "fig_b5_cheng": dict(_AV, compact_fc=True, diag="fixed"),
-    # Section B.2.4 / Figure B.2 as described: DBoF + NetVLAD + NetFV, FC outputs averaged per modality
-    "diversity": dict(_AV, embeddings=EMBEDDINGS, merge="average"),
-    "diversity_compact": dict(_AV, embeddings=EMBEDDINGS, merge="average", compact_fc=True),
-    # Figure B.9 / L7140-7145 counts (728M dense, 160M compact): NetVLAD(256) + NetFV(128), FC 1024, concatenated
-    "fig_b9_diversity_dense": dict(_AV, embeddings=("netvlad", "netfv"), netvlad_clusters=256, netfv_clusters=128,
-                                   fc_size=1024, merge="concat"),
-    "fig_b9_diversity_compact": dict(_AV, embeddings=("netvlad", "netfv"), netvlad_clusters=256,
-                                     netfv_clusters=128, fc_size=1024, merge="concat", compact_fc=True),
-}
-# Table 4.4 row names (the same models as Table B.1)
-FRAME_VARIANTS.update({
-    "table_4_4_original": FRAME_VARIANTS["table_b1_dense"],
-    "table_4_4_dbof_dc": FRAME_VARIANTS["table_b1_compact_dbof"],
-    "table_4_4_fc_dc": FRAME_VARIANTS["table_b1_compact_fc"],
-    "table_4_4_moe_dc": FRAME_VARIANTS["table_b1_compact_moe"],
-})
 
 
 def yt8m_frame_model(variant: str | None = None, **overrides) -> YT8MFrameModel:

@@ -10,7 +10,8 @@
      "count": {"include_bn_stats": bool}, "labels": {...}, "checkpoint_dir": resumable state}
 
 Data without ``features`` come from the dataset of input ``manifest`` (pixels in [0, 1]; standardisation is
-the model's first layer). A run whose loss becomes NaN is recorded with ``status: "diverged"`` (the thesis
+the model's first layer); YouTube-8M runs (``dataset: youtube8m``, keys ``level``, ``n_classes``, ``max_frames``,
+``split_halves``) read the converted shards of their level's manifest (:mod:`toeplitznet.runs.yt8m_data`). A run whose loss becomes NaN is recorded with ``status: "diverged"`` (the thesis
 draws such runs at chance level) instead of failing the DAG; its weights are still written.
 """
 
@@ -62,6 +63,10 @@ def stand_in_note(data: dict, scale: str) -> str | None:
     """The data layer's stand-in sentence; refuses a spec that disagrees with the data layer."""
     from ..data import stand_in
 
+    if data["dataset"] == "youtube8m":
+        from .yt8m_data import stand_in_note as yt8m_note
+
+        return yt8m_note(data)
     used, note = stand_in(data["dataset"], scale)
     if data["source"] != data["dataset"] and data["source"] != used:
         raise ValueError(f"run reads {data['source']} for {data['dataset']}, but the data layer's stand-in at "
@@ -112,7 +117,12 @@ def fit(p: dict, inputs: dict, seed: int, device: str) -> tuple:
     from ..train import TrainingDivergedError, train
     from .robust import training_hooks
 
-    if p["data"]["source"] == "imagenet":
+    if p["data"]["dataset"] == "youtube8m":
+        from .yt8m_data import datasets
+
+        train_data, test = datasets(p["data"], inputs, seed)
+        n_train, n_test = len(train_data), len(test.dataset)
+    elif p["data"]["source"] == "imagenet":
         from torch.utils.data import DataLoader
 
         from .imagenet_data import eval_set, train_set

@@ -1,0 +1,41 @@
+"""Figure B.6: DBoF embedding with a dense vs a circulant FC layer (Table B.3's runs; thesis L7270-7289, caption
+L7319-7320): held-out GAP@20 vs epochs, ours beside the thesis's figure data (x = videos seen / 4,822,555
+training videos).
+"""
+
+from __future__ import annotations
+
+from ...registry import IMPLEMENTED, Item
+from ...yt8m import report as R, runs as Y
+
+REFERENCE = "figB_6_dbof_compact_vs_dense_fc_gap.csv"
+SERIES = {'Dense': 'dbof_uncompressed', 'Compact': 'dbof_compressed'}
+SCHEMA = """
+type: object
+additionalProperties: false
+properties: {}
+"""
+ITEM = Item(id="fig_B_6", kind="figure", title="compact DBoF embedding + dense FC",
+            thesis_lines="L7270-7320", status=IMPLEMENTED, schema=SCHEMA,
+            uses=("yt8m_data", "yt8m_train"), reference=(REFERENCE,))
+
+
+def MODELS(p) -> list[Y.Row]:
+    return [Y.Row('Dense', "frame", 'table_b3_dbof_dense'),
+            Y.Row('Compact', "frame", 'table_b3_dbof_circulant')]
+
+
+def runs(config, paths):
+    return Y.item_specs(config, ITEM.id, paths)
+
+
+def inputs(config, paths):
+    return Y.metrics_inputs(config, ITEM.id, paths)
+
+
+def run(ctx) -> None:
+    R.curve_result(ctx, ITEM.id, MODELS(ctx.params), SERIES)
+
+
+def plot(ctx) -> None:
+    R.plot_curves(ctx, ITEM.id, "Figure B.6: compact DBoF embedding + dense FC (GAP@20 vs epochs)", REFERENCE)
