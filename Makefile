@@ -20,8 +20,11 @@ smoke: setup
 	echo "smoke DAG wall time: $$(( $$(date +%s) - start )) s (report: report.html, tables: paper_tables/smoke/, figures: figures/smoke/)"; \
 	exit $$rc
 
+# 2 pytest-xdist workers (CI has 2 cores); tests sharing an expensive fixture stay on one worker (tests/conftest.py).
+# Serially: make test TEST_WORKERS=0 (plain `pytest` runs serially too).
+TEST_WORKERS ?= 2
 test: setup
-	$(VENV)/python -m pytest -q
+	$(VENV)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 report: setup
 	PATH=$(CURDIR)/$(VENV):$$PATH $(VENV)/snakemake --report report.html

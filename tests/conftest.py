@@ -1,8 +1,10 @@
+import inspect
 import os
 import shutil
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,51 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+
+
+def _shared_fixture_group(item, tests_dir):
+    """The ``xdist_group`` of a test that uses a session (or package) fixture of this suite: the fixture's name
+    (``tiny_run``: the whole tiny DAG); else, of one that uses a module fixture of its module: the module."""
+    defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    scopes = {}
+    for name in item.fixturenames:
+        fd = defs.get(name, [None])[-1]
+        if fd is not None and fd.scope in ("session", "package", "module"):
+            try:
+                mine = tests_dir in Path(inspect.getfile(fd.func)).resolve().parents
+            except TypeError:
+                mine = False
+            if mine:
+                scopes.setdefault("module" if fd.scope == "module" else "session", []).append(name)
+    if "session" in scopes:
+        return min(scopes["session"])
+    return item.nodeid.split("::")[0] if "module" in scopes else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``make test``: ``-n 2 --dist loadgroup``) each test that shares an expensive fixture
+    of this suite gets the ``xdist_group`` of that fixture (:func:`_shared_fixture_group`), so that the tests of a
+    group run on one worker and the fixture is built once. A test's own ``xdist_group`` mark wins."""
+    if config.pluginmanager.hasplugin("xdist"):
+        tests_dir = Path(__file__).resolve().parent
+        for item in items:
+            if not item.get_closest_marker("xdist_group"):
+                group = _shared_fixture_group(item, tests_dir)
+                if group:
+                    item.add_marker(pytest.mark.xdist_group(group))
+    result = yield  # pytest-xdist's hook: on a worker, "@<group>" is appended to each grouped test's node id
+    if getattr(config.option, "loadgroup", False):
+        # pytest 9.2 keeps node ids as a structured ``_id``, and pytest-xdist 3.8.0 still writes the old
+        # ``_nodeid``, so the suffix is lost and the groups silently ignored (pytest-xdist issue 1386): set it
+        for item in items:
+            names = {str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                     for m in item.iter_markers("xdist_group")}
+            suffix = "@" + "_".join(sorted(names))
+            node_id = getattr(item, "_id", None)
+            if names and not item.nodeid.endswith(suffix) and hasattr(node_id, "parse"):
+                item._id = type(node_id).parse(item.nodeid + suffix)
+    return result
 
 
 def copy_repo(dst):
@@ -90,6 +137,10 @@ def tiny_run(tmp_path_factory):
     tests that change files must work on their own copy of ``tiny_run.root``."""
     from tiny_config import tiny_config
 
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:  # one build per test run: its tests are in the xdist_group "tiny_run" (see above)
+        built_by = tmp_path_factory.getbasetemp().parent / f"tiny_run_built_by_{worker}"
+        built_by.touch()
     root = copy_repo(tmp_path_factory.mktemp("tiny") / "repo")
     (root / "config/config.yaml").write_text(yaml.safe_dump(tiny_config(), sort_keys=False))
     t0 = time.perf_counter()
@@ -100,5 +151,8 @@ def tiny_run(tmp_path_factory):
     except subprocess.TimeoutExpired as exc:
         proc, err = None, f"the tiny DAG ran past {TINY_TIMEOUT_S} s: {exc}"
     run = TinyRun(root, proc, time.perf_counter() - t0, err)
+    if worker and len(list(built_by.parent.glob("tiny_run_built_by_*"))) > 1:
+        warnings.warn("the tiny DAG was built by more than one pytest-xdist worker: its tests are not kept in "
+                      "one xdist_group (see pytest_collection_modifyitems in tests/conftest.py)")
     (root.parent / "tiny_run_seconds.txt").write_text(f"{run.seconds:.1f}\n")   # beside the copy, not in it
     return run
