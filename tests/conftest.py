@@ -103,7 +103,7 @@ def run_snakemake(cwd, *args, check=True, timeout=None):
 
 
 #: wall-clock limit of the tiny DAG (it takes about 2 minutes on 2 cores; a hang must not stall the suite)
-TINY_TIMEOUT_S = 900
+TINY_TIMEOUT_S = 1800  # 38 items incl. 14 YouTube-8M runs and TF ingestion, beside a second xdist worker
 
 
 class TinyRun:
