@@ -162,11 +162,23 @@ def plot_curves(ctx, item: str, title: str, reference: str, notes: Sequence[str]
                 notes=p.res.get("notes", []))
 
 
-def curve_result(ctx, item: str, rows: Sequence[Row], series: Mapping[str, str], notes: Sequence[str] = (),
-                 cells: Sequence[Mapping[str, Any]] = ()) -> None:
-    """The study of a GAP-vs-epoch figure: every row's curve and final GAP (an extra table row per run)."""
+def curve_result(ctx, item: str, rows: Sequence[Row], series: Mapping[str, str], extra=None) -> None:
+    """The study of a GAP-vs-epoch figure: every row's curve. ``extra(runs) -> (notes, cells)`` adds notes and
+    table cells computed from the loaded runs (by run id)."""
     runs, _counts, manifests = load(ctx.inputs)
+    notes, cells = extra(runs) if extra else ([], [])
     res = base_result(item, runs, manifests, ctx.params, notes)
     res["curves"] = curves(rows, runs, series)
     res["cells"] = list(cells)
     ctx.write_result("result", res)
+
+
+def curve_hooks(item: str, models, series: Mapping[str, str], reference: str, title: str):
+    """``run``, ``plot`` of a GAP-vs-epoch figure whose rows are ``models(section)`` (Figures B.4-B.8)."""
+    def run(ctx) -> None:
+        curve_result(ctx, item, models(ctx.params), series)
+
+    def plot(ctx) -> None:
+        plot_curves(ctx, item, title, reference)
+
+    return run, plot

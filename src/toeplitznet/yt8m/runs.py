@@ -23,10 +23,10 @@ from typing import Any
 
 from .dag import SECTION as DATA_SECTION, manifest_path
 from .schema import N_CLASSES
-from .variants import frame_kwargs, frame_run_name
+from .variants import FRAME_DEFAULTS, frame_kwargs, frame_run_name
 
 __all__ = ["TRAIN_SECTION", "Row", "item_specs", "run_spec", "metrics_inputs", "paper_model", "shrunk",
-           "final_gap", "gap_curve", "VIDEO_VARIANTS"]
+           "final_gap", "gap_curve", "item_hooks", "VIDEO_VARIANTS"]
 
 TRAIN_SECTION = "yt8m_train"
 #: Table 4.3's video-level variants (facts of toeplitznet.models.yt8m_video, duplicated to stay torch-free)
@@ -61,9 +61,10 @@ def _st(config: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def item_module(item: str):
-    """The module of a YouTube-8M item (``items.ch4_youtube8m.table_4_3`` ...)."""
-    pkg = "ch4_youtube8m" if item.startswith("table_4") else "appB_youtube8m"
-    return importlib.import_module(f"toeplitznet.items.{pkg}.{item}")
+    """The module of a YouTube-8M item (the registry's: ``toeplitznet.items.ch4_youtube8m.table_4_3`` ...)."""
+    from ..registry import discover
+
+    return importlib.import_module(discover().modules[item])
 
 
 def shrunk(kwargs: Mapping[str, Any], shrink: Mapping[str, int]) -> dict[str, Any]:
@@ -71,8 +72,6 @@ def shrunk(kwargs: Mapping[str, Any], shrink: Mapping[str, int]) -> dict[str, An
     DBoF's ``bags`` and ``frames`` per bag; 1 = paper size). Audio sizes follow (half the video ones) unless set."""
     out = dict(kwargs)
     d, c, f = int(shrink.get("dbof", 1)), int(shrink.get("clusters", 1)), int(shrink.get("fc", 1))
-    from .variants import FRAME_DEFAULTS
-
     for key, div in (("dbof_size", d), ("netvlad_clusters", c), ("netfv_clusters", c), ("fc_size", f)):
         if div != 1:
             out[key] = max(2, int(out.get(key, FRAME_DEFAULTS[key])) // div)
@@ -156,6 +155,17 @@ def metrics_inputs(config: Mapping[str, Any], item: str, paths) -> dict[str, str
         out[f"manifest_{spec['data']['level']}"] = spec["inputs"]["manifest"]
     out["param_counts"] = paths.result("param_counts_yt8m")
     return out
+
+
+def item_hooks(item: str):
+    """``runs``, ``inputs`` of a YouTube-8M item module (its runs from ``MODELS``; its study reads them)."""
+    def runs(config, paths):
+        return item_specs(config, item, paths)
+
+    def inputs(config, paths):
+        return metrics_inputs(config, item, paths)
+
+    return runs, inputs
 
 
 # ------------------------------------------------------------------------------------- aggregation

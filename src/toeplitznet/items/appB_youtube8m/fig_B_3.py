@@ -33,33 +33,25 @@ def MODELS(p) -> list[Y.Row]:
             Y.Row("DBoF w/average pooling", "frame", "fig_b3_average")]
 
 
-def runs(config, paths):
-    return Y.item_specs(config, ITEM.id, paths)
-
-
-def inputs(config, paths):
-    return Y.metrics_inputs(config, ITEM.id, paths)
-
-
-def sampling(ctx) -> tuple[int, int]:
-    """``(n, k)`` of the robust DBoF network actually trained (``studies.yt8m_train.shrink`` may divide the
-    section's values at smoke scale)."""
-    import json
-
-    rows = MODELS(ctx.params)
-    m = json.loads(open(ctx.inputs[f"yt8m_{rows[0].name}"]).read()).get("model") or {}
-    return int(m.get("n_bags", ctx.params["n_bags"])), int(m.get("frames_per_bag", ctx.params["frames_per_bag"]))
+runs, inputs = Y.item_hooks(ITEM.id)
 
 
 def run(ctx) -> None:
     p = ctx.params
-    n, k = sampling(ctx)
-    R.curve_result(ctx, ITEM.id, MODELS(p), SERIES, [
-        "Max and average pooling run over all frames of a video (our reading; the thesis does not say).",
-        f"Robust DBoF trained with n = {n} bags of k = {k} frames (studies.fig_B_3: {p['n_bags']} x "
-        f"{p['frames_per_bag']}, divided by studies.yt8m_train.shrink)."],
-        cells=[{"row": "robust DBoF", "column": "n (number of samples)", "value": n},
-               {"row": "robust DBoF", "column": "k (sample size)", "value": k}])
+    robust = f"yt8m_{MODELS(p)[0].name}"
+
+    def extra(runs):
+        # n and k of the robust DBoF network actually trained (studies.yt8m_train.shrink may divide the
+        # section's values at smoke scale)
+        m = (runs.get(robust) or {}).get("model") or {}
+        n, k = int(m.get("n_bags", p["n_bags"])), int(m.get("frames_per_bag", p["frames_per_bag"]))
+        notes = ["Max and average pooling run over all frames of a video (our reading; the thesis does not say).",
+                 f"Robust DBoF trained with n = {n} bags of k = {k} frames (studies.fig_B_3: {p['n_bags']} x "
+                 f"{p['frames_per_bag']}, divided by studies.yt8m_train.shrink)."]
+        return notes, [{"row": "robust DBoF", "column": "n (number of samples)", "value": n},
+                       {"row": "robust DBoF", "column": "k (sample size)", "value": k}]
+
+    R.curve_result(ctx, ITEM.id, MODELS(p), SERIES, extra)
 
 
 def plot(ctx) -> None:

@@ -28,17 +28,6 @@ def MODELS(p) -> list[Y.Row]:
             Y.Row('With compact MoE', "frame", 'table_b1_compact_moe')]
 
 
-def runs(config, paths):
-    return Y.item_specs(config, ITEM.id, paths)
-
-
-def inputs(config, paths):
-    return Y.metrics_inputs(config, ITEM.id, paths)
-
-
-def run(ctx) -> None:
-    R.curve_result(ctx, ITEM.id, MODELS(ctx.params), SERIES)
-
-
-def plot(ctx) -> None:
-    R.plot_curves(ctx, ITEM.id, "Figure B.4: GAP vs epochs of compact models (GAP@20 vs epochs)", REFERENCE)
+runs, inputs = Y.item_hooks(ITEM.id)
+run, plot = R.curve_hooks(ITEM.id, MODELS, SERIES, REFERENCE,
+                           "Figure B.4: GAP vs epochs of compact models (GAP@20 vs epochs)")

@@ -25,18 +25,7 @@ def MODELS(p) -> list[Y.Row]:
             Y.Row('Model with fixed diagonals', "frame", 'fig_b5_cheng')]
 
 
-def runs(config, paths):
-    return Y.item_specs(config, ITEM.id, paths)
-
-
-def inputs(config, paths):
-    return Y.metrics_inputs(config, ITEM.id, paths)
-
-
-def run(ctx) -> None:
-    R.curve_result(ctx, ITEM.id, MODELS(ctx.params), SERIES)
-
-
-def plot(ctx) -> None:
-    R.plot_curves(ctx, ITEM.id, "Figure B.5: fixed random ±1 diagonals (Cheng et al.) vs learned diagonals "
-                  "(GAP@20 vs epochs)", REFERENCE)
+runs, inputs = Y.item_hooks(ITEM.id)
+run, plot = R.curve_hooks(ITEM.id, MODELS, SERIES, REFERENCE,
+                           "Figure B.5: fixed random ±1 diagonals (Cheng et al.) vs learned diagonals "
+                           "(GAP@20 vs epochs)")

@@ -25,17 +25,6 @@ def MODELS(p) -> list[Y.Row]:
             Y.Row('Compact', "frame", 'table_b3_dbof_circulant')]
 
 
-def runs(config, paths):
-    return Y.item_specs(config, ITEM.id, paths)
-
-
-def inputs(config, paths):
-    return Y.metrics_inputs(config, ITEM.id, paths)
-
-
-def run(ctx) -> None:
-    R.curve_result(ctx, ITEM.id, MODELS(ctx.params), SERIES)
-
-
-def plot(ctx) -> None:
-    R.plot_curves(ctx, ITEM.id, "Figure B.6: compact DBoF embedding + dense FC (GAP@20 vs epochs)", REFERENCE)
+runs, inputs = Y.item_hooks(ITEM.id)
+run, plot = R.curve_hooks(ITEM.id, MODELS, SERIES, REFERENCE,
+                           "Figure B.6: compact DBoF embedding + dense FC (GAP@20 vs epochs)")

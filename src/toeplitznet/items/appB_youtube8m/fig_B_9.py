@@ -44,12 +44,7 @@ def MODELS(p) -> list[Y.Row]:
     return [Y.Row(LABELS[k], "frame", f"fig_b9_model_{k}") for k in sorted(p["models"])]
 
 
-def runs(config, paths):
-    return Y.item_specs(config, ITEM.id, paths)
-
-
-def inputs(config, paths):
-    return Y.metrics_inputs(config, ITEM.id, paths)
+runs, inputs = Y.item_hooks(ITEM.id)
 
 
 def run(ctx) -> None:

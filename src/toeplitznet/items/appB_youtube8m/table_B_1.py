@@ -34,12 +34,7 @@ def MODELS(p) -> list[Y.Row]:
     return [Y.Row(label, "frame", ROWS[label]) for label in labels]
 
 
-def runs(config, paths):
-    return Y.item_specs(config, ITEM.id, paths)
-
-
-def inputs(config, paths):
-    return Y.metrics_inputs(config, ITEM.id, paths)
+runs, inputs = Y.item_hooks(ITEM.id)
 
 
 def run(ctx) -> None:

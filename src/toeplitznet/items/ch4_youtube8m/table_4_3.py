@@ -29,12 +29,7 @@ def MODELS(p) -> list[Y.Row]:
     return [Y.Row(label, "video", ROWS[label]) for label in p["rows"]]
 
 
-def runs(config, paths):
-    return Y.item_specs(config, ITEM.id, paths)
-
-
-def inputs(config, paths):
-    return Y.metrics_inputs(config, ITEM.id, paths)
+runs, inputs = Y.item_hooks(ITEM.id)
 
 
 def run(ctx) -> None:
