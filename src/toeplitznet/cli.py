@@ -22,6 +22,8 @@ import json
 import sys
 from pathlib import Path
 
+from .config import SCALES
+
 
 def _common_config(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--configfile", default="config/config.yaml",
@@ -85,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     _common_config(p_tab)
 
     p_aud = sub.add_parser("audit", help="re-hash the chain behind every rendered number of one scale")
-    p_aud.add_argument("--scale", choices=["smoke", "paper"], help="default: the config's scale")
+    p_aud.add_argument("--scale", choices=list(SCALES), help="default: the config's scale")
     p_aud.add_argument("--configfile", default=None, help="default: the scale's config file")
     p_aud.add_argument("--item", action="append", help="audit only this item (repeatable)")
     p_aud.add_argument("--output", help="also write the report to this file")

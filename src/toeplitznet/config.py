@@ -142,9 +142,14 @@ def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+#: every scale and the config file that defines its settings (smoke is the default, embedded config)
+SCALE_FILES = {"smoke": "config/config.yaml", "medium": "config/medium.yaml", "paper": "config/paper.yaml"}
+SCALES = tuple(SCALE_FILES)
+
+
 def scale_settings_file(scale: str) -> Path:
-    """The file that defines a scale's settings (``config/config.yaml`` = smoke, ``config/paper.yaml``)."""
-    return project_root() / "config" / ("paper.yaml" if scale == "paper" else "config.yaml")
+    """The file that defines a scale's settings (:data:`SCALE_FILES`)."""
+    return project_root() / SCALE_FILES.get(scale, SCALE_FILES["smoke"])
 
 
 def scale_deviations(cfg: Mapping[str, Any]) -> list[str]:

@@ -115,9 +115,16 @@ def _load(path: str) -> tuple[ThesisCell, ...]:
 PANELS = {"table_5_3": {"table_5_3a": "CIFAR-10", "table_5_3b": "CIFAR-100"}}
 
 
+#: items of ours that are not a thesis table or figure (no thesis cells): the claims check
+OWN_ITEMS = ("claims",)
+
+
 def thesis_cells(item: str, path: str | os.PathLike | None = None) -> list[ThesisCell]:
     """All thesis cells of one item (thesis naming, e.g. ``table_D_1``), in file order. The cells of a table in
-    panels (:data:`PANELS`) come from each panel, their rows prefixed by the panel's name."""
+    panels (:data:`PANELS`) come from each panel, their rows prefixed by the panel's name. None for
+    :data:`OWN_ITEMS`."""
+    if item in OWN_ITEMS:
+        return []
     path = Path(path) if path else reference_dir() / "thesis_values.csv"
     want = thesis_item_id(item)
     cells = _load(str(path))

@@ -18,7 +18,9 @@ plus the functions the DAG calls (all optional, pure Python, no torch at import 
 An *auxiliary study* (a job several items read, e.g. Chapter 4's parameter counts) is a module with
 ``STUDY = Study(...)`` and the same ``inputs`` / ``run`` functions. A *shared section* (config read by
 several items, e.g. ``studies.ch4_train``) is a :class:`Section` in a chapter package's ``SECTIONS``.
-Items not built yet are :class:`Item` entries in a chapter package's ``PENDING`` list.
+Items not built yet are :class:`Item` entries in a chapter package's ``PENDING`` list. The thesis's
+directional claims are :class:`toeplitznet.claims.Claim` entries in a chapter package's ``CLAIMS`` list
+(judged by the ``claims`` item, :mod:`toeplitznet.items.claims`).
 
 Discovery (:func:`discover`) imports these modules but never torch or TensorFlow; the Snakefile, the
 config schema (``items`` enum, the ``studies`` sections), ``toeplitznet items`` and the README's item table
@@ -190,6 +192,8 @@ class Registry:
     sections: dict[str, Section]
     modules: dict[str, str]  # study / item id -> module path
     chapters: dict[str, str] = field(default_factory=dict)  # chapter package name -> module path
+    #: the thesis's directional claims (``CLAIMS`` of the chapter packages; :mod:`toeplitznet.claims`)
+    claims: dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ lookups
     def item(self, item_id: str) -> Item:
@@ -254,6 +258,10 @@ def _declare(reg: Registry, mod: ModuleType, chapter: str) -> None:
         if it.built:
             raise RegistryError(f"{mod.__name__}: PENDING lists {it.id} with status {it.status!r}")
         _add_item(reg, replace(it, chapter=chapter, module=""))
+    for claim in getattr(mod, "CLAIMS", []):
+        if claim.id in reg.claims:
+            raise RegistryError(f"claim {claim.id} declared twice ({reg.claims[claim.id].chapter}, {chapter})")
+        reg.claims[claim.id] = replace(claim, chapter=chapter)
     for sec in getattr(mod, "SECTIONS", []):
         if sec.name in reg.sections:
             raise RegistryError(f"config section {sec.name} declared twice ({mod.__name__})")
@@ -312,6 +320,10 @@ def _discover(packages: tuple[str, ...]) -> Registry:
             raise RegistryError(f"item {it.id} uses undeclared config section(s) {missing}")
         if it.result_of and it.result_of not in reg.items:
             raise RegistryError(f"item {it.id}: result_of names unknown item {it.result_of}")
+    for claim in reg.claims.values():
+        bad = [i for i in claim.items if i not in reg.items or not reg.items[i].built]
+        if bad:
+            raise RegistryError(f"claim {claim.id} ({claim.chapter}) reads unknown or pending item(s) {bad}")
     return reg
 
 
@@ -321,7 +333,7 @@ def _order(it: Item) -> tuple:
 
     m = re.match(r"(ch|app)([0-9A-Z]+)", it.chapter)
     chap = (0 if m.group(1) == "ch" else 1, m.group(2), it.chapter) if m else (2, "", it.chapter)
-    nums = [int(x) if x.isdigit() else x for x in re.findall(r"[0-9]+|[a-z]$", it.id.split("_", 1)[1])]
+    nums = [int(x) if x.isdigit() else x for x in re.findall(r"[0-9]+|[a-z]$", it.id.partition("_")[2])]
     return (*chap, it.id.startswith("ecai"), it.kind, [str(n).zfill(4) for n in nums])
 
 
@@ -403,6 +415,8 @@ def update_readme(text: str, reg: Registry | None = None) -> str:
 def pretty_id(item_id: str) -> str:
     """``table_4_1`` -> 'Table 4.1'; ``fig_B_3`` -> 'Figure B.3'; ``ecai_fig_2a`` -> 'ECAI Fig. 2(a)'."""
     parts = item_id.split("_")
+    if len(parts) == 1:
+        return item_id.capitalize()
     if parts[0] == "ecai":
         num = parts[2]
         return f"ECAI Fig. {num[:-1]}({num[-1]})" if num[-1].isalpha() else f"ECAI Fig. {num}"

@@ -18,7 +18,7 @@ import sys
 PACKAGES = ("toeplitznet.bounds", "toeplitznet.layers", "toeplitznet.models", "toeplitznet.data",
             "toeplitznet.train", "toeplitznet.runs", "toeplitznet.registry", "toeplitznet.plan", "toeplitznet.io",
             "toeplitznet.runtime", "toeplitznet.report", "toeplitznet.attacks", "toeplitznet.regularizers",
-            "toeplitznet.robust")
+            "toeplitznet.robust", "toeplitznet.claims")
 
 
 def _first_paragraph(doc: str | None) -> str:

@@ -378,9 +378,11 @@ def _load_config(configfile: str | None, scale: str | None) -> tuple[dict[str, A
     from ..config import load_config
 
     if configfile is None:
-        configfile = {"smoke": "config/config.yaml", "paper": "config/paper.yaml"}.get(scale or "smoke")
+        from ..config import SCALE_FILES
+
+        configfile = SCALE_FILES.get(scale or "smoke")
         if configfile is None:
-            raise SystemExit(f"toeplitznet audit: unknown scale {scale!r} (smoke or paper)")
+            raise SystemExit(f"toeplitznet audit: unknown scale {scale!r} ({', '.join(SCALE_FILES)})")
     cfg = load_config(configfile, check_paths=False)
     if scale and cfg["scale"] != scale:
         raise SystemExit(f"toeplitznet audit: {configfile} is scale {cfg['scale']}, --scale says {scale}")
@@ -393,9 +395,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="toeplitznet audit",
                                  description="Walk every number of one scale's tables and figures back to the "
                                              "runs, data and code that made it; exit 1 if anything is broken.")
-    ap.add_argument("--scale", choices=["smoke", "paper"],
+    ap.add_argument("--scale", choices=["smoke", "medium", "paper"],
                     help="audit this scale's renders (default: the config's; smoke -> config/config.yaml, "
-                         "paper -> config/paper.yaml)")
+                         "medium -> config/medium.yaml, paper -> config/paper.yaml)")
     ap.add_argument("--configfile", help="config whose items are audited (default: the scale's config file)")
     ap.add_argument("--item", action="append", help="audit only these items (repeatable)")
     ap.add_argument("--output", help="also write the report to this file")

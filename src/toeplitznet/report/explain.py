@@ -25,11 +25,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..config import SCALE_FILES
 from . import verdicts as V
 
 __all__ = ["explain_cells", "format_explanation", "main"]
 
-SCALE_CONFIGS = {"smoke": "config/config.yaml", "paper": "config/paper.yaml"}
+SCALE_CONFIGS = SCALE_FILES
 
 
 def _from_csv(path: Path) -> list[dict[str, Any]] | None:

@@ -33,6 +33,9 @@ def scale_label(scale: str, scale_independent: bool = False, stand_in: str | Non
     if scale == "smoke":
         text = "SMOKE SCALE: pipeline check, not a reproduction"
         return f"{text}; {stand_in}" if stand_in else text
+    if scale == "medium":
+        text = "MEDIUM SCALE: claims check on real data on the machine; judges directions, not the thesis's numbers"
+        return f"{text}; {stand_in}" if stand_in else text
     if deviations:
         return (f"scale: paper, NOT the thesis settings ({len(deviations)} key(s) differ from config/paper.yaml: "
                 + ", ".join(list(deviations)[:4]) + (", ..." if len(deviations) > 4 else "") + ")")
@@ -59,7 +62,7 @@ def save_figure(fig, ctx, *, item: str, sources: Sequence[str | Path], reference
     """Stamp the scale, write ``ctx.output('pdf')``/``('png')`` atomically and the provenance map."""
     deviations = list(ctx.cfg.get("scale_deviations") or [])
     fig.text(0.995, 0.005, scale_label(ctx.scale, scale_independent, stand_in, deviations), ha="right", va="bottom",
-             fontsize=7, color="firebrick" if ctx.scale == "smoke" and not scale_independent else "0.3")
+             fontsize=7, color="firebrick" if ctx.scale != "paper" and not scale_independent else "0.3")
     for key, fmt in (("pdf", "pdf"), ("png", "png")):
         out = ctx.output(key)
         with atomic_path(out) as tmp:

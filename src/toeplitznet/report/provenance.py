@@ -89,7 +89,7 @@ class Provenance:
     config:
         The resolved configuration subset this job depends on. Its canonical-JSON sha256 is stored.
     scale:
-        ``"smoke"`` or ``"paper"``.
+        ``"smoke"``, ``"medium"`` or ``"paper"``.
     inputs:
         Paths of every input file (folders are described by a listing hash).
     seeds:
@@ -100,8 +100,8 @@ class Provenance:
                  wildcards: Mapping[str, Any] | None = None, params: Mapping[str, Any] | None = None,
                  inputs: Iterable[str | os.PathLike] = (), seeds: Iterable[int] = (),
                  code: Mapping[str, Any] | None = None, threads: int | None = None):
-        if scale not in ("smoke", "paper"):
-            raise ValueError(f"scale must be 'smoke' or 'paper', got {scale!r}")
+        if scale not in ("smoke", "medium", "paper"):
+            raise ValueError(f"scale must be 'smoke', 'medium' or 'paper', got {scale!r}")
         self.rule = rule
         self.scale = scale
         self.config = to_jsonable(dict(config or {}))

@@ -291,6 +291,9 @@ def _header_lines(meta: Mapping[str, Any], caption: str) -> list[str]:
                       f"config/paper.yaml: {', '.join(deviations[:8])}{', ...' if len(deviations) > 8 else ''})")
     elif meta["scale_independent"]:
         scale_line = f"Scale: {scale} (scale-independent: the same computation and settings as at paper scale)"
+    elif scale == "medium":
+        scale_line = ("Scale: MEDIUM (claims check: real data on the machine, smaller models and budgets; it judges "
+                      "the thesis's directional claims, never its numbers)")
     elif scale == "smoke":
         scale_line = ("Scale: SMOKE (pipeline check on small stand-in data; these numbers are NOT a reproduction "
                       "and are never compared with the thesis)")

@@ -49,7 +49,7 @@ from typing import Any
 __all__ = ["KINDS", "STATUSES", "Claim", "Verdict", "parse_claim", "judge", "quantity_of", "printed_step",
            "truncate", "round_half_away", "REPRODUCED", "DEVIATES", "BY_CONSTRUCTION", "SETTING",
            "SETTING_DIFFERS", "HARDWARE", "SMOKE", "STAND_IN", "CITED", "PENDING", "EXTRA", "NOT_APPLICABLE",
-           "DEFAULT_POINTS"]
+           "MEDIUM", "CLAIM_HOLDS", "CLAIM_CONTRADICTED", "CLAIM_INCONCLUSIVE", "DEFAULT_POINTS"]
 
 REPRODUCED = "reproduced"
 DEVIATES = "deviates"
@@ -63,6 +63,11 @@ CITED = "cited, not reproduced"
 PENDING = "pending"
 EXTRA = "not in thesis"
 NOT_APPLICABLE = "n/a"
+MEDIUM = "medium-scale, not comparable"
+#: verdicts of the claims check (toeplitznet.claims): a directional claim, not a number, is judged
+CLAIM_HOLDS = "claim holds"
+CLAIM_CONTRADICTED = "claim contradicted"
+CLAIM_INCONCLUSIVE = "claim inconclusive"
 
 #: every status a rendered cell can have, with what it means (rendered in reference/README.md and docs)
 STATUSES = {
@@ -78,6 +83,10 @@ STATUSES = {
     PENDING: "the thesis reports it; the pipeline has not produced it (yet)",
     EXTRA: "our extra number",
     NOT_APPLICABLE: "our study states the quantity does not exist here",
+    MEDIUM: "medium scale (claims check): real data on the machine, smaller models; numbers never compared",
+    CLAIM_HOLDS: "claims check: the whole confidence interval lies on the side the thesis asserts",
+    CLAIM_CONTRADICTED: "claims check: the whole confidence interval lies on the other side",
+    CLAIM_INCONCLUSIVE: "claims check: the interval straddles the threshold, or one seed per arm (no interval)",
 }
 
 KINDS = {
@@ -319,6 +328,9 @@ def judge(ours: Any, claim: Claim | None, *, item: str, tolerances: Mapping[str,
     result with stand-in inputs → "stand-in inputs, not comparable"; then the kind's rule (timings: "different
     hardware"; settings; fitted cells: "matches by construction")."""
     cell = cell or {}
+    if claim is None and cell.get("claim_verdict"):  # a claims-check cell carries its own verdict
+        return Verdict(f"claim {cell['claim_verdict']}", str(cell.get("claim_rule", "")),
+                       str(cell.get("claim_reason", "")))
     if claim is None:
         if ours is None:
             return Verdict(NOT_APPLICABLE, "our extra number", "our study states it does not exist here")
@@ -335,6 +347,9 @@ def judge(ours: Any, claim: Claim | None, *, item: str, tolerances: Mapping[str,
     v = _judge_numeric(ours, claim, item=item, tolerances=tolerances, cell=cell, device=device)
     if scale == "smoke" and not indep:
         return Verdict(SMOKE, v.rule, "smoke scale: stand-in data and small models; never compared with the thesis",
+                       v.diff, v.rel_diff)
+    if scale == "medium" and not indep:
+        return Verdict(MEDIUM, v.rule, "medium scale: judges the thesis's directional claims, never its numbers",
                        v.diff, v.rel_diff)
     if stand_in and not indep and v.status not in (SETTING, SETTING_DIFFERS):
         return Verdict(STAND_IN, v.rule, f"an input is a stand-in ({stand_in}); would be: {v.status} ({v.reason})",
