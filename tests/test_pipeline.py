@@ -85,3 +85,15 @@ def test_paper_profile_dry_run_and_lint(repo_copy):
     assert "results/paper/runs/" in proc.stdout and "figures/paper/fig_4_2.pdf" in proc.stdout
     lint = run_snakemake(repo_copy, "--lint", check=False)
     assert lint.returncode == 0 and "good condition" in lint.stdout + lint.stderr, lint.stdout + lint.stderr
+
+
+def test_medium_profile_dry_run(repo_copy):
+    """The claims check's DAG (issue: a dry run of the medium scale in CI): three seeds of every run the
+    claims read, their evaluations, one claims study, its table and figure; nothing of the other items."""
+    proc = run_snakemake(repo_copy, "-n", "--profile", "profiles/medium")
+    out = proc.stdout
+    assert "study_claims" in out and "paper_tables/medium/claims.md" in out and "figures/medium/claims.pdf" in out
+    assert "results/medium/runs/ch5_cifar10_at_lipreg_c2_0p008__seed2/" in out
+    assert "results/medium/runs/cifar10_dcnn_d10_lrelu0p5__seed1/" in out
+    assert "results/smoke/" not in out and "results/paper/" not in out
+    assert "study_table_5_3" not in out and "render_table" in out   # only the claims table is rendered

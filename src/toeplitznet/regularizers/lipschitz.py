@@ -32,7 +32,8 @@ of Tsuzuku et al. 2018) but we omit the last fully connected layer" (L6152-6156)
   :attr:`LipschitzRegularizer.weight_decay` ``= c1`` for the optimizer.
 
 :func:`layer_bounds` lists the per-layer values, and :func:`product_of_bounds` composes them into an upper bound of
-the network's l2 Lipschitz constant (residual blocks: see its docstring and ``docs/lipreg.md``).
+the network's l2 Lipschitz constant (residual blocks: see its docstring and ``docs/lipreg.md``); with
+``fold_bn=True`` batch-norm scales are folded into the adjacent convolutions and the head (a tighter bound).
 """
 
 from __future__ import annotations
@@ -323,35 +324,189 @@ def _batched_shape(input_shape: Sequence[int]) -> Tuple[int, ...]:
     return (1,) + shape if len(shape) == 3 else shape
 
 
+def _bn_scale(bn: _BatchNorm) -> torch.Tensor:
+    """Signed per-channel scale ``gamma_c / sqrt(running_var_c + eps)`` of a batch norm in eval mode (detached)."""
+    if bn.running_var is None:
+        raise ValueError(f"{type(bn).__name__} without running statistics has no fixed Lipschitz constant "
+                         "(track_running_stats=False): its eval map depends on the batch")
+    scale = torch.rsqrt(bn.running_var.detach() + bn.eps)
+    if bn.weight is not None:
+        scale = bn.weight.detach() * scale
+    return scale
+
+
+def _folded_kernel(conv: nn.Conv2d, bn: _BatchNorm, side: str) -> torch.Tensor:
+    """Kernel of ``conv o D`` (``side="in"``: the BN acts before the conv, each input channel ``c`` scaled by
+    ``s_c``) or of ``D o conv`` (``side="out"``: the BN acts after it, each output channel scaled), with ``s`` the
+    signed :func:`_bn_scale`. Grouped convolutions are handled (input channel of row ``o``, column ``j``:
+    ``(o // (cout / groups)) * (cin / groups) + j``)."""
+    w = conv.weight.detach()
+    s = _bn_scale(bn).to(dtype=w.dtype, device=w.device)
+    cout, cin_g = int(w.shape[0]), int(w.shape[1])
+    if side == "out":
+        if s.numel() != cout:
+            raise ValueError(f"batch norm of {s.numel()} channels after a conv of {cout} output channels")
+        return w * s[:, None, None, None]
+    g = int(conv.groups)
+    if s.numel() != cin_g * g:
+        raise ValueError(f"batch norm of {s.numel()} channels before a conv of {cin_g * g} input channels")
+    rows = torch.arange(cout, device=w.device) // (cout // g)
+    idx = rows[:, None] * cin_g + torch.arange(cin_g, device=w.device)[None, :]
+    return w * s[idx][:, :, None, None]
+
+
+def _fold_pairs(model: nn.Module) -> Dict[nn.Module, Tuple[_BatchNorm, str]]:
+    """``{conv: (bn, side)}``: the convolutions whose adjacent batch norm can be folded into them.
+
+    * :class:`~toeplitznet.models.WideBasic` (pre-activation): ``conv1 <- bn1``, ``conv2 <- bn2`` (``side="in"``:
+      ``conv(act(bn(x)))``, the BN scale commutes with the diagonal activation Jacobian); the 1x1 shortcut reads the
+      raw block input and is not folded, nor is the stem ``conv1`` of :class:`~toeplitznet.models.WideResNet` (the
+      next BN sits inside the residual branch).
+    * torchvision ``BasicBlock`` / ``Bottleneck``: ``conv_i -> bn_i`` and a ``downsample = Sequential(conv, bn)``;
+      torchvision ``ResNet``: the stem ``conv1 -> bn1`` (``side="out"``: the BN directly follows the conv).
+    """
+    from ..models.wide_resnet import WideBasic
+
+    tv = _torchvision_blocks()
+    pairs: Dict[nn.Module, Tuple[_BatchNorm, str]] = {}
+
+    def add(conv, bn, side):
+        if isinstance(conv, nn.Conv2d) and isinstance(bn, _BatchNorm) and bn.running_var is not None:
+            pairs[conv] = (bn, side)
+
+    for m in model.modules():
+        if isinstance(m, WideBasic):
+            add(m.conv1, m.bn1, "in")
+            add(m.conv2, m.bn2, "in")
+        elif tv is not None and type(m).__module__.startswith("torchvision"):
+            resnet_cls, basic_cls, bottleneck_cls = tv
+            if isinstance(m, (basic_cls, bottleneck_cls)):
+                for k in (1, 2, 3) if isinstance(m, bottleneck_cls) else (1, 2):
+                    add(getattr(m, f"conv{k}"), getattr(m, f"bn{k}"), "out")
+                ds = m.downsample
+                if isinstance(ds, nn.Sequential) and len(ds) == 2:
+                    add(ds[0], ds[1], "out")
+            elif isinstance(m, resnet_cls):
+                add(m.conv1, m.bn1, "out")
+    return pairs
+
+
+def _head_bounds(model: nn.Module, input_shape) -> Dict[nn.Module, float]:
+    """``{network: head bound}`` for every :class:`~toeplitznet.models.WideResNet` and torchvision ``ResNet`` of
+    ``model`` whose pooling is global (output ``1 x 1``) at ``input_shape``.
+
+    WideResNet: ``x -> linear(pool(act(bn(x))))``, bound ``act * ||W diag(s)||_2 / sqrt(H W)``; ResNet:
+    ``x -> fc(avgpool(x))``, bound ``||W||_2 / sqrt(H W)``; ``H x W`` is the pooling's input size, read by a forward
+    hook in one eval-mode, no-grad pass of a zero input (the model's mode and the RNG state are restored; the
+    model is probed on its first parameter's device, as :func:`~toeplitznet.bounds.collect_conv_layers` does).
+    ``1 / sqrt(H W)`` is the exact norm of global average pooling (``P P^T = I / (H W)``).
+    """
+    from ..models.wide_resnet import WideResNet
+
+    tv = _torchvision_blocks()
+    nets: Dict[nn.Module, Tuple[nn.Module, _BatchNorm, nn.Linear, float]] = {}  # net -> (pool, bn, linear, act)
+    for m in model.modules():
+        if isinstance(m, WideResNet) and isinstance(m.pool, nn.AdaptiveAvgPool2d):
+            nets[m] = (m.pool, m.bn, m.linear, max(1.0, abs(float(m.leaky_slope))))
+        elif (tv is not None and type(m).__module__.startswith("torchvision") and isinstance(m, tv[0])
+              and isinstance(m.avgpool, nn.AdaptiveAvgPool2d)):
+            nets[m] = (m.avgpool, None, m.fc, 1.0)
+    if not nets:
+        return {}
+    sizes: Dict[nn.Module, Tuple[int, int, int, int]] = {}
+
+    def hook(module, inputs, output):
+        if module not in sizes:
+            sizes[module] = (int(inputs[0].shape[-2]), int(inputs[0].shape[-1]),
+                             int(output.shape[-2]), int(output.shape[-1]))
+
+    first = next(model.parameters())
+    handles = [pool.register_forward_hook(hook) for pool, *_ in nets.values()]
+    was_training = model.training
+    try:
+        model.eval()
+        # fork the RNG: a model that draws noise in forward (NoisyInput) must not shift later draws
+        devices = ([first.device.index if first.device.index is not None else torch.cuda.current_device()]
+                   if first.device.type == "cuda" else [])
+        with torch.no_grad(), torch.random.fork_rng(devices=devices):
+            model(torch.zeros(_batched_shape(input_shape), dtype=first.dtype, device=first.device))
+    finally:
+        model.train(was_training)
+        for h in handles:
+            h.remove()
+    out: Dict[nn.Module, float] = {}
+    with torch.no_grad():
+        for net, (pool, bn, lin, act) in nets.items():
+            if pool not in sizes or sizes[pool][2:] != (1, 1):
+                continue  # not a global average pooling at this input size: keep the unfolded composition
+            h, w = sizes[pool][:2]
+            wt = lin.weight.detach().double()
+            if bn is not None:
+                wt = wt * _bn_scale(bn).double().to(wt.device)[None, :]
+            out[net] = act * float(torch.linalg.matrix_norm(wt, ord=2)) / math.sqrt(h * w)
+    return out
+
+
+def _conv_values(items: Sequence[Tuple[nn.Conv2d, torch.Tensor]], method: str, infos: Dict[nn.Module, Any],
+                 samples: int, grid: str, certified: bool, power_iters: int, outer: str,
+                 input_shape) -> List[float]:
+    """Bound (``method``) of each ``(conv, kernel)`` pair: the operator of ``conv``'s geometry (stride, padding,
+    dilation, groups, real input size from ``infos``) with ``kernel`` in place of ``conv.weight``. No gradient."""
+    if not items:
+        return []
+    with torch.no_grad():
+        if method == "lipbound":
+            vals = lipbound_batched([w for _, w in items], _grid_samples(samples, grid), certified, outer=outer,
+                                    groups=[int(m.groups) for m, _ in items])
+            return [float(v) for v in vals]
+        out: List[float] = []
+        for m, w in items:
+            if m not in infos:
+                raise ValueError(f"Conv2d {m} is not called by a forward pass of input_shape {tuple(input_shape)}")
+            i = infos[m]
+            if method == "exact":
+                out.append(exact_spectral_norm(w, i.input_size, padding=i.padding, stride=i.stride,
+                                               dilation=i.dilation, groups=i.groups))
+            else:
+                out.append(float(power_method(w, i.input_size, power_iters, padding=i.padding, stride=i.stride,
+                                              dilation=i.dilation, groups=i.groups,
+                                              generator=torch.Generator(device=w.device).manual_seed(0))))
+        return out
+
+
 def _module_bounds(model: nn.Module, input_shape, method: str, samples: int, grid: str, certified: bool,
-                   power_iters: int, outer: str) -> Dict[nn.Module, Dict[str, Any]]:
-    """``{module: {name, kind, bound}}`` for every Standardize, Conv2d, batch norm and Linear of ``model``."""
+                   power_iters: int, outer: str, fold_bn: bool = False) -> Dict[nn.Module, Dict[str, Any]]:
+    """``{module: {name, kind, bound}}`` for every Standardize, Conv2d, batch norm and Linear of ``model``.
+
+    With ``fold_bn`` every convolution that has a batch norm to fold (:func:`_fold_pairs`) also gets
+    ``folded_bound`` (the bound of the convolution with the BN scale folded in) and ``folded_bn`` (the BN's name),
+    the others ``folded_bound = None``; every WideResNet / torchvision ResNet gets an entry of kind ``"head"``
+    (:func:`_head_bounds`).
+    """
     from ..models.normalize import Standardize
 
     conv_methods = ("lipbound", "power_method", "exact")
     if method not in conv_methods:
         raise ValueError(f"method must be one of {conv_methods}, got {method!r}")
     named = list(model.named_modules())
+    names = {m: n for n, m in named}
     convs = [m for _, m in named if isinstance(m, nn.Conv2d)]
     infos = {}
     if method != "lipbound" and convs:
         infos = {i.module: i for i in collect_conv_layers(model, _batched_shape(input_shape))}
-    conv_vals: Dict[nn.Module, float] = {}
-    with torch.no_grad():
-        if method == "lipbound" and convs:
-            vals = _conv_lipbounds(convs, samples, grid, certified, outer)
-            conv_vals = {m: float(v) for m, v in zip(convs, vals)}
-        for m in convs if method != "lipbound" else []:
-            if m not in infos:
-                raise ValueError(f"Conv2d {m} is not called by a forward pass of input_shape {tuple(input_shape)}")
-            i = infos[m]
-            if method == "exact":
-                conv_vals[m] = exact_spectral_norm(m.weight, i.input_size, padding=i.padding, stride=i.stride,
-                                                   dilation=i.dilation, groups=i.groups)
-            else:
-                conv_vals[m] = float(power_method(m.weight, i.input_size, power_iters, padding=i.padding,
-                                                  stride=i.stride, dilation=i.dilation, groups=i.groups,
-                                                  generator=torch.Generator(device=m.weight.device).manual_seed(0)))
+    args = (method, infos, samples, grid, certified, power_iters, outer, input_shape)
+    conv_vals = dict(zip(convs, _conv_values([(m, m.weight) for m in convs], *args)))
+    folded: Dict[nn.Module, Tuple[float, str]] = {}
+    heads: Dict[nn.Module, float] = {}
+    if fold_bn:
+        pairs = _fold_pairs(model)
+        items = []
+        with torch.no_grad():
+            for conv, (bn, side) in pairs.items():
+                items.append((conv, _folded_kernel(conv, bn, side)))
+        vals = _conv_values(items, *args)
+        folded = {conv: (v, names.get(bn, "")) for (conv, (bn, _)), v in zip(pairs.items(), vals)}
+        heads = _head_bounds(model, input_shape)
     out: Dict[nn.Module, Dict[str, Any]] = {}
     with torch.no_grad():
         for name, m in named:
@@ -359,17 +514,22 @@ def _module_bounds(model: nn.Module, input_shape, method: str, samples: int, gri
                 out[m] = {"name": name, "kind": "normalize", "bound": float(1.0 / m.std.min())}
             elif isinstance(m, nn.Conv2d):
                 out[m] = {"name": name, "kind": "conv", "bound": conv_vals[m]}
+                if fold_bn:
+                    v, bn_name = folded.get(m, (None, None))
+                    out[m].update(folded_bound=v, folded_bn=bn_name)
             elif isinstance(m, _BatchNorm):
                 out[m] = {"name": name, "kind": "batchnorm", "bound": float(bn_lipschitz(m))}
             elif isinstance(m, nn.Linear):
                 out[m] = {"name": name, "kind": "linear",
                           "bound": float(torch.linalg.matrix_norm(m.weight.double(), ord=2))}
+            if m in heads:  # a network and its head: the entry of the network module itself
+                out[m] = {"name": name, "kind": "head", "bound": heads[m]}
     return out
 
 
 def layer_bounds(model: nn.Module, input_shape: Sequence[int], method: str = "lipbound", *, samples: int = 10,
                  grid: str = "thesis", certified: bool = False, power_iters: int = 10,
-                 outer: str = "smaller") -> List[Dict[str, Any]]:
+                 outer: str = "smaller", fold_bn: bool = False) -> List[Dict[str, Any]]:
     """Per-layer l2 Lipschitz values, in ``model.named_modules()`` order: ``[{name, kind, bound}]``.
 
     ``kind`` is ``"conv"`` (``method``: ``"lipbound"`` (PolyGrid, ``certified`` as asked), ``"power_method"``
@@ -377,8 +537,14 @@ def layer_bounds(model: nn.Module, input_shape: Sequence[int], method: str = "li
     ``input_shape`` (``(C, H, W)`` or ``(1, C, H, W)``)), ``"batchnorm"`` (:func:`bn_lipschitz`), ``"linear"``
     (exact spectral norm, ``torch.linalg.matrix_norm(ord=2)``) or ``"normalize"`` (input standardisation:
     ``1 / min(std)``).
+
+    ``fold_bn=True`` (keyword-only, default False) adds to every conv row ``folded_bound`` (the same ``method`` on
+    the kernel with its batch norm's per-channel scale folded in, see :func:`product_of_bounds`; ``None`` for a
+    conv without one) and ``folded_bn`` (that BN's name), and one row of kind ``"head"`` per WideResNet /
+    torchvision ResNet with global pooling, at the network's position: the bound of its head (final BN, activation,
+    pooling and linear layer for a WideResNet; pooling and ``fc`` for a ResNet).
     """
-    vals = _module_bounds(model, input_shape, method, samples, grid, certified, power_iters, outer)
+    vals = _module_bounds(model, input_shape, method, samples, grid, certified, power_iters, outer, fold_bn)
     return [dict(v) for v in vals.values()]
 
 
@@ -398,11 +564,30 @@ def _pool_factor(m: nn.MaxPool2d) -> float:
 
 
 class _Composer:
-    """Recursive l2 Lipschitz bound of a module from per-layer bounds (see :func:`product_of_bounds`)."""
+    """Recursive l2 Lipschitz bound of a module from per-layer bounds (see :func:`product_of_bounds`).
 
-    def __init__(self, bounds: Dict[nn.Module, Dict[str, Any]]):
+    With ``fold=True`` the bounds of :func:`_module_bounds` (``fold_bn=True``) are used where a batch norm can be
+    folded: ``folded_bound`` replaces ``conv * bn`` and a ``"head"`` entry replaces the network's head.
+    """
+
+    def __init__(self, bounds: Dict[nn.Module, Dict[str, Any]], fold: bool = False):
         self.bounds = bounds
+        self.fold = bool(fold)
         self.unknown: List[str] = []
+
+    def _folded(self, conv: nn.Module) -> Optional[float]:
+        if not self.fold:
+            return None
+        return self.bounds.get(conv, {}).get("folded_bound")
+
+    def _pair(self, conv: nn.Module, bn: nn.Module) -> float:
+        """Bound of the conv-BN pair: folded if available, else the product of both."""
+        v = self._folded(conv)
+        return v if v is not None else self(conv) * self(bn)
+
+    def _head(self, net: nn.Module) -> Optional[float]:
+        entry = self.bounds.get(net) if self.fold else None
+        return entry["bound"] if entry is not None and entry.get("kind") == "head" else None
 
     def __call__(self, m: nn.Module) -> float:
         from ..models.normalize import InputNormalized, Standardize
@@ -424,13 +609,20 @@ class _Composer:
         if isinstance(m, NoisyInput):  # x -> f(x + n): a translation keeps the constant of f
             return self(m.model)
         act = max(1.0, abs(getattr(m, "leaky_slope", 0.0)))
-        if isinstance(m, WideBasic):
+        if isinstance(m, WideBasic) and not self.fold:
             branch = self(m.bn1) * act * self(m.conv1) * self(m.bn2) * act * self(m.conv2)
             return branch + self(m.shortcut)
-        if isinstance(m, WideResNet):  # conv1, stages, BN, act, global average pooling (<= 1), linear
+        if isinstance(m, WideBasic):
+            # pre-activation: bn1, act, conv1, (dropout), bn2, act, conv2; folded: act * ||K1 D1|| * act * ||K2 D2||
+            branch = self._pair(m.conv1, m.bn1) * act * self._pair(m.conv2, m.bn2) * act
+            return branch + self(m.shortcut)
+        if isinstance(m, WideResNet) and (not self.fold or self._head(m) is None):
+            # conv1, stages, BN, act, global average pooling (<= 1), linear
             return math.prod(self(c) for c in (m.conv1, m.layer1, m.layer2, m.layer3, m.bn, m.linear)) * act
+        if isinstance(m, WideResNet):  # folded head: act * ||W D|| / sqrt(H W)
+            return math.prod(self(c) for c in (m.conv1, m.layer1, m.layer2, m.layer3)) * self._head(m)
         tv = _torchvision_blocks() if type(m).__module__.startswith("torchvision") else None
-        if tv is not None:
+        if tv is not None and not self.fold:
             resnet_cls, basic_cls, bottleneck_cls = tv
             if isinstance(m, (basic_cls, bottleneck_cls)):
                 names = ("conv1", "bn1", "conv2", "bn2") + (("conv3", "bn3") if isinstance(m, bottleneck_cls) else ())
@@ -439,6 +631,24 @@ class _Composer:
             if isinstance(m, resnet_cls):
                 order = ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc")
                 return math.prod(self(getattr(m, n)) for n in order)
+        if tv is not None:
+            resnet_cls, basic_cls, bottleneck_cls = tv
+            if isinstance(m, (basic_cls, bottleneck_cls)):
+                ks = (1, 2, 3) if isinstance(m, bottleneck_cls) else (1, 2)
+                branch = math.prod(self._pair(getattr(m, f"conv{k}"), getattr(m, f"bn{k}")) for k in ks)
+                ds = m.downsample
+                if ds is None:
+                    short = 1.0
+                elif isinstance(ds, nn.Sequential) and len(ds) == 2 and self._folded(ds[0]) is not None:
+                    short = self._folded(ds[0])
+                else:
+                    short = self(ds)
+                return branch + short
+            if isinstance(m, resnet_cls):
+                body = self._pair(m.conv1, m.bn1) * math.prod(
+                    self(getattr(m, n)) for n in ("relu", "maxpool", "layer1", "layer2", "layer3", "layer4"))
+                head = self._head(m)
+                return body * (head if head is not None else self(m.avgpool) * self(m.fc))
         children = list(m.children())
         if not children:
             if any(True for _ in m.parameters(recurse=False)):
@@ -459,7 +669,7 @@ def _torchvision_blocks():
 
 def product_of_bounds(model: nn.Module, input_shape: Sequence[int], *, method: str = "lipbound",
                       samples: int = 10, certified: bool = True, grid: str = "thesis", power_iters: int = 10,
-                      strict: bool = False) -> float:
+                      strict: bool = False, fold_bn: bool = False) -> float:
     """Upper bound of the l2 Lipschitz constant of ``model`` in eval mode, composed from :func:`layer_bounds`.
 
     Sequential parts multiply their layers' bounds (conv LipBounds, :func:`bn_lipschitz`, the exact spectral norm
@@ -478,11 +688,34 @@ def product_of_bounds(model: nn.Module, input_shape: Sequence[int], *, method: s
     layer's sigma_1 and the product is no longer guaranteed. ``method="exact"`` uses the ARPACK sigma_1 of each
     conv at its real input size (a tighter, still valid bound); ``"power_method"`` gives lower estimates (not a
     bound).
+
+    ``fold_bn=True`` (keyword-only, default False) folds each batch norm's per-channel scale
+    ``D = diag(gamma_c / sqrt(running_var_c + eps))`` into the adjacent convolution instead of multiplying
+    ``max_c |D_c|`` by the conv's bound (see ``docs/lipreg.md``, "Folding batch norms"):
+
+    * :class:`~toeplitznet.models.WideBasic` (``conv(act(bn(x)))``): the Jacobian ``K Lambda D`` (``Lambda`` the
+      diagonal activation slopes, ``|Lambda| <= act``) equals ``K D Lambda`` as diagonal matrices commute, so
+      ``||K Lambda D|| <= act * ||K D||``, and ``K D`` is the conv whose kernel is scaled per *input* channel; the
+      branch is bounded by ``act * B(K1 D1) * act * B(K2 D2)`` with ``B`` the same ``method`` (LipBound with the
+      ``certified`` factor, ARPACK, power method) on the scaled kernel; the shortcut is unchanged;
+    * :class:`~toeplitznet.models.WideResNet` head ``linear(pool(act(bn(x))))`` with global average pooling over
+      an ``H x W`` map: ``act * ||W D||_2 / sqrt(H W)`` (``||P|| = 1 / sqrt(H W)`` exactly; ``H, W`` from a forward
+      hook at ``input_shape``); the stem conv is not folded (the next BN is inside the residual branch);
+    * torchvision ``BasicBlock`` / ``Bottleneck`` / ``downsample`` / stem (BN right after the conv): the kernel
+      scaled per *output* channel, ``D K``; the ResNet head ``fc(avgpool(x))`` gets ``||W||_2 / sqrt(H W)``.
+
+    Signs of ``gamma`` do not matter for the bound (``K D = K |D| S`` with ``S`` an orthogonal sign diagonal);
+    biases and BN shifts are translations. The ``1 / sqrt(H W)`` pooling factor is applied only with
+    ``fold_bn=True`` (without it pooling counts 1, as before). Any other module composes as without folding.
+    For ``method="exact"`` and ``"lipbound"`` the folded value is never above the unfolded one: ``||K D|| <=
+    ||K|| max|D|``, and LipBound is monotone in the kernel entries' magnitudes (every ``|f_ij|^2`` is scaled by a
+    ``D_c^2 <= max D^2``); the power method gives estimates either way.
     """
     was_training = model.training
     try:
-        bounds = _module_bounds(model, input_shape, method, samples, grid, certified, power_iters, "smaller")
-        comp = _Composer(bounds)
+        bounds = _module_bounds(model, input_shape, method, samples, grid, certified, power_iters, "smaller",
+                                fold_bn)
+        comp = _Composer(bounds, fold=fold_bn)
         value = comp(model)
     finally:
         model.train(was_training)

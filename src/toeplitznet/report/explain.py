@@ -134,11 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the cells as JSON")
     args = ap.parse_args(argv)
     from ..config import ConfigError, load_config
-    from ..reference import thesis_cells, thesis_item_id
+    from ..reference import OWN_ITEMS, thesis_cells, thesis_item_id
     from ..registry import discover
 
     try:
-        thesis_item_id(args.item)
+        if args.item not in OWN_ITEMS:
+            thesis_item_id(args.item)
         known = args.item in discover().items
     except ValueError:
         known = False

@@ -51,7 +51,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..reference import ThesisCell, reference_dir, thesis_cells
+from ..reference import OWN_ITEMS, ThesisCell, reference_dir, thesis_cells
 from . import verdicts as V
 from .provenance import atomic_write_json, atomic_write_text, describe_file, git_state, sidecar_path, utc_now
 
@@ -372,7 +372,8 @@ def render_table(item: str, result_paths: Sequence[str | Path], outputs: Mapping
     (e.g. the code fingerprint of the rendering job)."""
     cells, meta = collect(item, result_paths, tolerances, thesis_csv)
     meta["scale_deviations"] = list((extra or {}).get("scale_deviations") or [])
-    caption = caption or f"{item}: ours beside the thesis"
+    caption = caption or (f"{item}: the thesis's directional claims judged on our runs (no thesis numbers)"
+                          if item in OWN_ITEMS else f"{item}: ours beside the thesis")
     atomic_write_text(outputs["csv"], to_csv(cells))
     atomic_write_text(outputs["md"], to_markdown(cells, meta, caption))
     atomic_write_text(outputs["tex"], to_latex(cells, meta, caption))
