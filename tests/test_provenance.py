@@ -41,7 +41,7 @@ def test_sidecar_records_everything(tmp_path, monkeypatch):
 
 def test_invalid_scale_rejected():
     with pytest.raises(ValueError, match="scale"):
-        P.Provenance(rule="r", scale="medium")
+        P.Provenance(rule="r", scale="laptop")
 
 
 def test_big_file_hash_cached(tmp_path, monkeypatch):
