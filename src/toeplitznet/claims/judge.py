@@ -29,10 +29,6 @@ def _difference(a: Sequence[float], b: Sequence[float], level: float, method: st
     return S.welch_difference(a, b, level)
 
 
-def _flip(direction: str) -> str:
-    return "<" if direction == ">" else ">"
-
-
 def judge_claim(claim: Claim, values: Sequence[Sequence[float | None]], *, level: float = 0.95,
                 method: str = "welch", xs: Sequence[Sequence[float | None]] | None = None) -> dict[str, Any]:
     """``values[k]``: the per-seed values of arm ``k`` (None = a diverged run, dropped and counted); ``xs[k]``

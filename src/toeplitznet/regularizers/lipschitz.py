@@ -64,13 +64,19 @@ def bn_lipschitz(bn: _BatchNorm) -> torch.Tensor:
     """``max_c |gamma_c / sqrt(running_var_c + eps)|``: the l2 Lipschitz constant of a batch norm in eval mode
     (a diagonal affine map; Tsuzuku et al. 2018, App. C.4.1; thesis L6152). Differentiable in ``gamma`` only
     (``gamma = 1`` without affine parameters); raises ``ValueError`` without running statistics."""
+    return _bn_scale(bn).abs().amax()
+
+
+def _bn_scale(bn: _BatchNorm) -> torch.Tensor:
+    """Signed per-channel scale ``gamma_c / sqrt(running_var_c + eps)`` of a batch norm in eval mode
+    (differentiable in ``gamma``; the running variance is detached)."""
     if bn.running_var is None:
         raise ValueError(f"{type(bn).__name__} without running statistics has no fixed Lipschitz constant "
                          "(track_running_stats=False): its eval map depends on the batch")
     scale = torch.rsqrt(bn.running_var.detach() + bn.eps)
     if bn.weight is not None:
         scale = bn.weight * scale
-    return scale.abs().amax()
+    return scale
 
 
 def _grid_samples(samples: int, grid: str) -> int:
@@ -83,9 +89,12 @@ def _grid_samples(samples: int, grid: str) -> int:
     return s
 
 
-def _conv_lipbounds(convs: Sequence[nn.Conv2d], samples: int, grid: str, certified: bool, outer: str) -> torch.Tensor:
-    """LipBound of each convolution (one batched call per dtype/device; differentiable)."""
-    return lipbound_batched([m.weight for m in convs], _grid_samples(samples, grid), certified, outer=outer,
+def _conv_lipbounds(convs: Sequence[nn.Conv2d], samples: int, grid: str, certified: bool, outer: str,
+                    kernels: Optional[Sequence[torch.Tensor]] = None) -> torch.Tensor:
+    """LipBound of each convolution (one batched call per dtype/device; differentiable), of its own weight or of
+    ``kernels[i]`` in its place."""
+    kernels = [m.weight for m in convs] if kernels is None else list(kernels)
+    return lipbound_batched(kernels, _grid_samples(samples, grid), certified, outer=outer,
                             groups=[int(m.groups) for m in convs])
 
 
@@ -324,24 +333,13 @@ def _batched_shape(input_shape: Sequence[int]) -> Tuple[int, ...]:
     return (1,) + shape if len(shape) == 3 else shape
 
 
-def _bn_scale(bn: _BatchNorm) -> torch.Tensor:
-    """Signed per-channel scale ``gamma_c / sqrt(running_var_c + eps)`` of a batch norm in eval mode (detached)."""
-    if bn.running_var is None:
-        raise ValueError(f"{type(bn).__name__} without running statistics has no fixed Lipschitz constant "
-                         "(track_running_stats=False): its eval map depends on the batch")
-    scale = torch.rsqrt(bn.running_var.detach() + bn.eps)
-    if bn.weight is not None:
-        scale = bn.weight.detach() * scale
-    return scale
-
-
 def _folded_kernel(conv: nn.Conv2d, bn: _BatchNorm, side: str) -> torch.Tensor:
     """Kernel of ``conv o D`` (``side="in"``: the BN acts before the conv, each input channel ``c`` scaled by
     ``s_c``) or of ``D o conv`` (``side="out"``: the BN acts after it, each output channel scaled), with ``s`` the
     signed :func:`_bn_scale`. Grouped convolutions are handled (input channel of row ``o``, column ``j``:
     ``(o // (cout / groups)) * (cin / groups) + j``)."""
     w = conv.weight.detach()
-    s = _bn_scale(bn).to(dtype=w.dtype, device=w.device)
+    s = _bn_scale(bn).detach().to(dtype=w.dtype, device=w.device)
     cout, cin_g = int(w.shape[0]), int(w.shape[1])
     if side == "out":
         if s.numel() != cout:
@@ -442,7 +440,7 @@ def _head_bounds(model: nn.Module, input_shape) -> Dict[nn.Module, float]:
             h, w = sizes[pool][:2]
             wt = lin.weight.detach().double()
             if bn is not None:
-                wt = wt * _bn_scale(bn).double().to(wt.device)[None, :]
+                wt = wt * _bn_scale(bn).detach().double().to(wt.device)[None, :]
             out[net] = act * float(torch.linalg.matrix_norm(wt, ord=2)) / math.sqrt(h * w)
     return out
 
@@ -456,8 +454,7 @@ def _conv_values(items: Sequence[Tuple[nn.Conv2d, torch.Tensor]], method: str, i
         return []
     with torch.no_grad():
         if method == "lipbound":
-            vals = lipbound_batched([w for _, w in items], _grid_samples(samples, grid), certified, outer=outer,
-                                    groups=[int(m.groups) for m, _ in items])
+            vals = _conv_lipbounds([m for m, _ in items], samples, grid, certified, outer, [w for _, w in items])
             return [float(v) for v in vals]
         out: List[float] = []
         for m, w in items:

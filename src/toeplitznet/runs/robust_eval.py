@@ -119,8 +119,8 @@ def certified(model, data, spec: dict, device) -> dict:
 
     x, y = _examples(data, spec)
     shape = tuple(spec["input_shape"])
-    L = float(product_of_bounds(model, shape, fold_bn=bool(spec.get("fold_bn", False))))
     L_folded = float(product_of_bounds(model, shape, fold_bn=True))
+    L = L_folded if spec.get("fold_bn", False) else float(product_of_bounds(model, shape))
     logits, labels = [], []
     with torch.no_grad():
         for _, xb, yb in _batches(x, y, spec, device):

@@ -36,11 +36,10 @@ properties:
 ITEM = Item(id="claims", kind="table", title="the thesis's directional claims, judged over seeds with confidence "
             "intervals (claims check)", thesis_lines="", status=IMPLEMENTED, schema=SCHEMA,
             renders=("table", "figure"))
-COLUMNS = ("statistic", "CI low", "CI high", "values per arm")
 
 
-def _selection(config) -> tuple[list, bool, list[dict[str, str]]]:
-    """(claims to resolve, strict?, skipped) of ``studies.claims``; ValueError naming an unknown claim id."""
+def _selection(config) -> tuple[list, bool]:
+    """(claims to resolve, strict?) of ``studies.claims``; ValueError naming an unknown claim id."""
     from ...registry import discover
 
     reg = discover()
@@ -53,7 +52,7 @@ def _selection(config) -> tuple[list, bool, list[dict[str, str]]]:
     chosen = [known[c] for c in asked if c not in set(p.get("exclude", []))]
     if p["include"] == "all":  # thesis order: chapters, then appendices
         chosen.sort(key=lambda c: (not c.chapter.startswith("ch"), c.chapter))
-    return chosen, p["include"] != "all", []
+    return chosen, p["include"] != "all"
 
 
 def _plan(config, paths) -> tuple[list[dict[str, Any]], list[dict[str, str]], list]:
@@ -62,8 +61,8 @@ def _plan(config, paths) -> tuple[list[dict[str, Any]], list[dict[str, str]], li
     from ...registry import discover
 
     reg = discover()
-    chosen, strict, skipped = _selection(config)
-    resolved, kept = [], []
+    chosen, strict = _selection(config)
+    resolved, skipped, kept = [], [], []
     for claim in chosen:
         try:
             entries = resolve([claim], config, paths, reg)
