@@ -189,7 +189,8 @@ def test_registry_claims_name_lines_and_known_items():
                 "dcnn_trains_where_acdc_struggles", "lipbound_geq_sigma1", "gamma_decreases",
                 "atlipreg_beats_at_pgd", "atlipreg_beats_at_cw", "atlipreg_geq_atpm", "lipreg_thins_jacobian_tail",
                 "atlipreg_natural_lower_cifar", "noise_lowers_natural_accuracy", "noise_beats_undefended_eot_pgd",
-                "l2_training_wins_l2_attack", "linf_training_wins_linf_attack", "mat_rand_improves_worst_case"):
+                "l2_training_wins_l2_attack", "linf_training_wins_linf_attack", "mat_rand_improves_worst_case",
+                "guarantee_below_empirical_accuracy"):
         assert cid in REG.claims
 
 
@@ -206,3 +207,79 @@ def test_medium_config_resolves_every_claim_on_its_own_settings():
     assert same == [], f"sections read by claims still at their smoke values: {same}"
     # real data: the full Fashion-MNIST training set for Chapter 4
     assert MEDIUM["studies"]["ch4_train"]["train_subset"] is None
+
+
+# ------------------------------------------------------------------------------------------ derived values
+def _guarantee_part(acc, m, sd_unit, dist="gaussian"):
+    return {"accuracy": acc, "mean_exp_neg_entropy": m, "dist": dist, "sd_unit": sd_unit, "n": 200, "draws": 128}
+
+
+def test_theorem_c2_derivation_against_hand_computation(tmp_path):
+    # alpha 0.3 and sd 0.5 on the [-1, 1] scale = 0.15 and 0.25 on [0, 1]: eps = lambda alpha^2 / (2 sd^2)
+    # = 1 * 0.0225 / 0.125 = 0.18 (depends on alpha / sd only); guarantee = acc - 1 + e^-eps * E[e^-H]
+    claim = REG.claims["guarantee_below_empirical_accuracy"]
+    arm = claim.arms[1]
+    hand = [0.5 - 1 + math.exp(-0.18) * 0.9, 0.6 - 1 + math.exp(-0.18) * 0.95]
+    inputs = {}
+    for s, (acc, m) in enumerate([(0.5, 0.9), (0.6, 0.95)]):
+        key = "g__arm1" if s == 0 else f"g__arm1__seed{s}"
+        inputs[key] = _write(tmp_path, key, {"parts": {"guarantee_d128_n200": _guarantee_part(acc, m, 0.25),
+                                                       "cw_l2_b0p3_s20_eot4": {"accuracy": 0.1}}})
+    vals = seed_values(inputs, arm, "g__arm1", args={"alpha": 0.3, "renyi_order": 1.0})
+    assert [v for _, v in vals] == [pytest.approx(h) for h in hand]
+    # a larger Renyi order scales eps; clipped at 0 where no guarantee is left
+    big = seed_values(inputs, arm, "g__arm1", args={"alpha": 0.3, "renyi_order": 50.0})
+    assert [v for _, v in big] == [0.0, 0.0]
+    # two guarantee parts in one file: ambiguous, named
+    bad = _write(tmp_path, "bad", {"parts": {"guarantee_a": _guarantee_part(0.5, 0.9, 0.25),
+                                             "guarantee_b": _guarantee_part(0.5, 0.9, 0.25)}})
+    with pytest.raises(ValueError, match="bad.json.*exactly one"):
+        seed_values({"x": bad}, arm, "x", args={"alpha": 0.3})
+
+
+def test_guarantee_claim_judged_through_the_item_run(tmp_path):
+    """The guarantee claim end to end through run(): C&W accuracy files against guarantee files, per seed."""
+    claim = REG.claims["guarantee_below_empirical_accuracy"]
+    inputs, resolved = {}, []
+    cw, parts = [0.42, 0.45, 0.40], [(0.50, 0.92), (0.52, 0.90), (0.49, 0.93)]
+    for s in range(3):
+        sfx = "" if s == 0 else f"__seed{s}"
+        inputs[f"{claim.id}__arm0{sfx}"] = _write(tmp_path, f"a{s}", {"parts": {"cw_l2_b0p3": {"accuracy": cw[s]}}})
+        inputs[f"{claim.id}__arm1{sfx}"] = _write(tmp_path, f"b{s}", {"parts": {
+            "guarantee_d128_n200": _guarantee_part(*parts[s], 0.25)}})
+    args = {"alpha": 0.3, "renyi_order": 1.0}
+    resolved = [{"claim": claim.id, "arm": k, "input": f"{claim.id}__arm{k}", "x": None, "args": args}
+                for k in (0, 1)]
+    params = {"include": "all", "exclude": [], "level": 0.95, "method": "welch",
+              "claims": [item._claim_record(claim)], "resolved": resolved, "skipped": []}
+    ctx = Ctx(inputs, params)
+    item.run(ctx)
+    j = ctx.written["result"]["claims"][0]
+    g = [a - 1 + math.exp(-0.18) * m for a, m in parts]
+    lo, hi = st.ttest_ind(cw, g, equal_var=False).confidence_interval(0.95)
+    assert j["estimate"] == pytest.approx(np.mean(cw) - np.mean(g))
+    assert (j["low"], j["high"]) == (pytest.approx(lo), pytest.approx(hi)) and j["verdict"] == "holds"
+
+
+def test_derived_arguments_come_from_the_config():
+    claim = REG.claims["guarantee_below_empirical_accuracy"]
+    entries = [e for e in resolve([claim], MEDIUM, Paths(MEDIUM, REG), REG)]
+    bound = MEDIUM["studies"]["table_C_1"]["cw"]["bound"]
+    assert bound is not None and {e["arm"] for e in entries} == {0, 1}
+    assert all(e["args"] == {"alpha": bound, "renyi_order": MEDIUM["studies"]["fig_C_2"]["renyi_order"]}
+               for e in entries if e["arm"] == 1)
+    # both arms read the same run (the largest sd) and the same first test images
+    assert len({e["path"] for e in entries}) == 1
+    assert MEDIUM["studies"]["fig_C_2"]["examples"] == MEDIUM["studies"]["table_C_1"]["examples"]
+    # the thesis's unbounded C&W (smoke and paper): no alpha, so the claim is not planned, and says why
+    smoke = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    assert smoke["studies"]["table_C_1"]["cw"]["bound"] is None
+    with pytest.raises(ClaimError, match="table_C_1.cw.bound.*null"):
+        resolve([claim], smoke, Paths(smoke, REG), REG)
+
+
+def test_bad_derivation_declarations():
+    with pytest.raises(ClaimError, match="derive must be one of"):
+        Arm(name="a", item="fig_C_2", key="k", source="metrics", derive="nope")
+    with pytest.raises(ClaimError, match="derive_args without derive"):
+        Arm(name="a", item="fig_C_2", key="k", source="metrics", derive_args={"alpha": 1})

@@ -53,7 +53,10 @@ class Arm:
     of a cell (both may be patterns: every match, as a list). ``reduce``: how a list value becomes one number per seed (``mean``,
     ``median``, ``min``, ``max``, ``quantile:0.9``). ``x_label``: in a trend claim, the arm stands for every
     matching run, each a point at x = its label ``x_label``.
-    ``x``: the arm's abscissa in a trend claim. ``name``: how tables show the arm.
+    ``x``: the arm's abscissa in a trend claim. ``name``: how tables show the arm. ``derive``: the name of a
+    :data:`~toeplitznet.claims.derive.DERIVATIONS` function applied to the value at ``key`` before ``reduce``,
+    with keyword arguments ``derive_args`` (``"$config:<dotted key>"`` values are read from the config when the
+    DAG is planned).
     """
 
     name: str
@@ -65,10 +68,19 @@ class Arm:
     reduce: str = "mean"
     x: float | None = None
     x_label: str | None = None
+    derive: str | None = None
+    derive_args: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
+        from .derive import DERIVATIONS
+
         object.__setattr__(self, "labels", _frozen(self.labels))
         object.__setattr__(self, "evaluation", _frozen(self.evaluation))
+        object.__setattr__(self, "derive_args", _frozen(self.derive_args))
+        if self.derive is not None and self.derive not in DERIVATIONS:
+            raise ClaimError(f"arm {self.name}: derive must be one of {sorted(DERIVATIONS)}, got {self.derive!r}")
+        if self.derive_args and self.derive is None:
+            raise ClaimError(f"arm {self.name}: derive_args without derive")
         if self.source not in SOURCES:
             raise ClaimError(f"arm {self.name}: source must be one of {SOURCES}, got {self.source!r}")
         if self.source == "cell" and not (isinstance(self.key, tuple) and len(self.key) == 2):

@@ -14,9 +14,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..runs.seeds import SEED_SEP
+from .derive import DERIVATIONS, resolve_args
 from .model import Arm, Claim, ClaimError
 
-__all__ = ["arm_paths", "input_name", "resolve", "read_key", "reduce_value", "seed_values", "EXTREMES"]
+__all__ = ["arm_paths", "arm_args", "input_name", "resolve", "read_key", "reduce_value", "seed_values", "EXTREMES"]
 
 
 def _matches(have: Mapping[str, Any] | None, want: Mapping[str, Any]) -> bool:
@@ -83,18 +84,30 @@ def arm_paths(claim: Claim, arm: Arm, config: Mapping[str, Any], paths, reg) -> 
     return sorted(out, key=lambda t: (t[1] is None, t[1]))
 
 
+def arm_args(claim: Claim, arm: Arm, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The arm's ``derive_args`` with its ``$config:`` references read from ``config`` (ClaimError when one is
+    absent or null: the claim is not planned in this config)."""
+    try:
+        return resolve_args(arm.derive_args, config, f"claim {claim.id}, arm {arm.name!r}")
+    except KeyError as exc:
+        raise ClaimError(exc.args[0]) from None
+
+
 def input_name(claim: Claim, k: int, j: int = 0) -> str:
     """Name of the claims job's input holding run ``j`` of arm ``k`` of ``claim``."""
     return f"{claim.id}__arm{k}" + (f"_{j}" if j else "")
 
 
 def resolve(claims: Sequence[Claim], config: Mapping[str, Any], paths, reg) -> list[dict[str, Any]]:
-    """Every (claim, arm, run) the claims job reads: ``{"claim", "arm", "input", "x", "path"}``."""
+    """Every (claim, arm, run) the claims job reads: ``{"claim", "arm", "input", "x", "path", "args"}`` (``args``:
+    the arm's resolved ``derive_args``)."""
     out = []
     for c in claims:
         for k, a in enumerate(c.arms):
+            args = arm_args(c, a, config)
             for j, (path, x) in enumerate(arm_paths(c, a, config, paths, reg)):
-                out.append({"claim": c.id, "arm": k, "input": input_name(c, k, j), "x": x, "path": path})
+                out.append({"claim": c.id, "arm": k, "input": input_name(c, k, j), "x": x, "path": path,
+                            "args": args})
     return out
 
 
@@ -171,9 +184,11 @@ def reduce_value(value: Any, how: str, where: str) -> float | None:
     raise ValueError(f"{where}: value {value!r} is not a number or a list of numbers")
 
 
-def seed_values(inputs: Mapping[str, Any], arm: Arm, name: str, load=None) -> list[tuple[str, float | None]]:
+def seed_values(inputs: Mapping[str, Any], arm: Arm, name: str, load=None,
+                args: Mapping[str, Any] | None = None) -> list[tuple[str, float | None]]:
     """``[(file, value)]`` of input ``name`` (one run of ``arm``): the global seed's file, then its replicas'
-    (inputs ``<name>__seed<k>``) in input order. A diverged run's value is None."""
+    (inputs ``<name>__seed<k>``) in input order. A diverged run's value is None. With ``arm.derive``, the value
+    at the key goes through that derivation with ``args`` (the resolved ``derive_args``) before ``reduce``."""
     load = load or (lambda p: json.loads(open(p).read()))
     files = [str(inputs[name])] + [str(v) for n, v in inputs.items() if n.startswith(name + SEED_SEP)]
     out = []
@@ -182,5 +197,11 @@ def seed_values(inputs: Mapping[str, Any], arm: Arm, name: str, load=None) -> li
         if arm.source == "metrics" and data.get("status") == "diverged":
             out.append((f, None))
             continue
-        out.append((f, reduce_value(read_key(data, arm, f), arm.reduce, f"{f}: {arm.key}")))
+        value = read_key(data, arm, f)
+        if arm.derive is not None:
+            try:
+                value = DERIVATIONS[arm.derive](value, **dict(args or {}))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{f}: {arm.key}: derivation {arm.derive}: {exc}") from exc
+        out.append((f, reduce_value(value, arm.reduce, f"{f}: {arm.key}")))
     return out

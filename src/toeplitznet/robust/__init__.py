@@ -4,11 +4,28 @@
 * :func:`certified_radius`, :func:`certified_accuracy`, :func:`logit_margin` -- Lipschitz-margin l2 certificates
   (Tsuzuku et al. 2018), reported beside Table 5.3 (not in the thesis).
 * :class:`NoisyInput`, :func:`sample_noise` -- noise injection on the image (Appendices C and D).
+
+Names are imported on first use (PEP 562), so that torch-free submodules (:mod:`.guarantee`'s Theorem C.2
+arithmetic, read by the claims check) do not import torch.
 """
 
-from .certify import certified_accuracy, certified_radius, logit_margin
-from .jacobian import jacobian_norm
-from .noise import NoisyInput, sample_noise, sd_on_unit_scale, uniform_sd
+from importlib import import_module
 
-__all__ = ["jacobian_norm", "certified_radius", "certified_accuracy", "logit_margin", "NoisyInput", "sample_noise", "sd_on_unit_scale",
-           "uniform_sd"]
+_WHERE = {"certified_accuracy": "certify", "certified_radius": "certify", "logit_margin": "certify",
+          "jacobian_norm": "jacobian", "NoisyInput": "noise", "sample_noise": "noise", "sd_on_unit_scale": "noise",
+          "uniform_sd": "noise"}
+
+__all__ = ["jacobian_norm", "certified_radius", "certified_accuracy", "logit_margin", "NoisyInput", "sample_noise",
+           "sd_on_unit_scale", "uniform_sd"]
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

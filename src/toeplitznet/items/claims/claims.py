@@ -84,7 +84,7 @@ def inputs(config, paths) -> dict[str, str]:
 def _claim_record(claim) -> dict[str, Any]:
     """The claim as JSON data (what the job config carries)."""
     d = {k: v for k, v in claim.__dict__.items() if k != "arms"}
-    d["arms"] = [{k: (dict(v) if k in ("labels", "evaluation") else v) for k, v in a.__dict__.items()}
+    d["arms"] = [{k: (dict(v) if k in ("labels", "evaluation", "derive_args") else v) for k, v in a.__dict__.items()}
                  for a in claim.arms]
     return json.loads(json.dumps(d))
 
@@ -96,7 +96,7 @@ def job_config(config, paths) -> dict[str, Any]:
     resolved, skipped, kept = _plan(config, paths)
     return {**job_base(config), "study": {
         **config["studies"]["claims"], "claims": [_claim_record(c) for c in kept],
-        "resolved": [{k: e[k] for k in ("claim", "arm", "input", "x")} for e in resolved], "skipped": skipped}}
+        "resolved": [{k: e[k] for k in ("claim", "arm", "input", "x", "args")} for e in resolved], "skipped": skipped}}
 
 
 def _fmt_n(arms: list[dict[str, Any]]) -> str:
@@ -120,7 +120,7 @@ def run(ctx) -> None:
             raise ValueError(f"claim {claim.id} changed since the DAG was planned; rerun Snakemake")
         values, xs, files = [[] for _ in claim.arms], [[] for _ in claim.arms], [[] for _ in claim.arms]
         for e in (e for e in p["resolved"] if e["claim"] == claim.id):
-            for f, v in seed_values(ctx.inputs, claim.arms[e["arm"]], e["input"]):
+            for f, v in seed_values(ctx.inputs, claim.arms[e["arm"]], e["input"], args=e.get("args")):
                 values[e["arm"]].append(v)
                 xs[e["arm"]].append(e["x"])
                 files[e["arm"]].append(f)
