@@ -20,6 +20,11 @@ Lipschitz constant; and with ``--exact`` the tighter ARPACK variant) and the l2 
 If AT+LipReg certifies nothing at the smallest radius, AT+LipReg is retrained for each ``--c2-sweep`` value (in
 the order given) until one certifies something (``--full-sweep``: train them all).
 
+``--norm none`` trains the same WRN without batch norms (not in the thesis; ``--bias`` adds conv biases): with
+batch norms the product-of-bounds certificate stays vacuous whatever the regulariser does (docs/lipreg.md),
+without them LipReg acts on the certificate directly. ``--fold-bn`` (default) uses the folded product
+(``product_of_bounds(fold_bn=True)``: BN scales folded into the convs, global pooling's ``1/sqrt(HW)``).
+
 Expected: undefended ~0 under PGD; AT well above 0; the product of bounds of AT+LipReg below AT's. A JSON summary
 (settings, per-run numbers, training history, checks) goes to ``--out``; a table is printed.
 
@@ -105,7 +110,7 @@ def train_cfg(args, n_train: int) -> dict:
 
 def model_spec(args) -> dict:
     return {"family": "wide_resnet", "depth": args.depth, "widen": args.widen, "num_classes": 10, "in_channels": 1,
-            "normalize": "fashion_mnist", "seed": args.seed}
+            "normalize": "fashion_mnist", "seed": args.seed, "norm": args.norm, "bias": args.bias}
 
 
 @torch.no_grad()
@@ -129,7 +134,7 @@ def evaluate_model(args, model, xte, yte) -> dict:
     t_pgd = time.perf_counter() - t0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # InputNormalized/WideResNet are composed exactly; nothing unknown
-        L = product_of_bounds(model, INPUT_SHAPE)
+        L = product_of_bounds(model, INPUT_SHAPE, fold_bn=args.fold_bn)
     out = {"natural_acc": nat, "natural_acc_attacked_subset": nat_attacked, "pgd_acc": res["accuracy"],
            "pgd_n": res["n"], "product_of_bounds": L, "log10_product_of_bounds": math.log10(L),
            "certified_acc": {str(r): v for r, v in certified_accuracy(logits, yte, L, args.radii).items()},
@@ -138,7 +143,7 @@ def evaluate_model(args, model, xte, yte) -> dict:
         t1 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            Le = product_of_bounds(model, INPUT_SHAPE, method="exact")
+            Le = product_of_bounds(model, INPUT_SHAPE, method="exact", fold_bn=args.fold_bn)
         out["product_of_bounds_exact"] = Le
         out["certified_acc_exact"] = {str(r): v for r, v in certified_accuracy(logits, yte, Le, args.radii).items()}
         out["exact_s"] = time.perf_counter() - t1
@@ -222,6 +227,11 @@ def main(argv=None) -> int:
     ap.add_argument("--attack-examples", type=int, default=500, help="first test images attacked by PGD")
     ap.add_argument("--depth", type=int, default=10)
     ap.add_argument("--widen", type=int, default=1)
+    ap.add_argument("--norm", choices=["batch", "none"], default="batch",
+                    help="the WRN's batch norms ('none': not in the thesis; the certificate is then usable)")
+    ap.add_argument("--bias", action=argparse.BooleanOptionalAction, default=False, help="conv biases")
+    ap.add_argument("--fold-bn", action=argparse.BooleanOptionalAction, default=True,
+                    help="product_of_bounds(fold_bn=...): BN scales folded into the convs, pooling's 1/sqrt(HW)")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--lr", type=float, default=0.05)

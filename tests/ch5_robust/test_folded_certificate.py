@@ -245,3 +245,45 @@ def test_folding_probe_leaves_the_rng_alone(wrn):
     folded = product_of_bounds(noisy, SHAPE, fold_bn=True)  # LipBound path: the only forward pass is the probe
     assert torch.equal(torch.rand(3), ref)
     assert folded == pytest.approx(product_of_bounds(wrn, SHAPE, fold_bn=True), rel=1e-12)
+
+
+def test_wide_resnet_without_batch_norms():
+    """norm='none' (not in the thesis): no BN module, the regulariser has no BN term, and the product of exact
+    conv norms is the hand composition of dense per-layer spectral norms, above every input Jacobian's sigma_1."""
+    from torch.nn.modules.batchnorm import _BatchNorm
+
+    from toeplitznet.regularizers import LipschitzRegularizer
+
+    torch.manual_seed(0)
+    net = wide_resnet(10, 1, in_channels=1, norm="none", bias=True).double().eval()
+    assert not any(isinstance(m, _BatchNorm) for m in net.modules())
+    assert LipschitzRegularizer(net, c1=0.0, c2=1.0).bn_bounds().numel() == 0
+    with pytest.raises(ValueError, match="norm must be one of"):
+        wide_resnet(10, 1, norm="layer")
+    # dense spectral norms of every conv at its input size (8x8 -> 8x8 -> 4x4 -> 2x2), biases removed
+    sizes = {"conv1": (1, 8, 8), "layer1.0.conv1": (16, 8, 8), "layer1.0.conv2": (16, 8, 8),
+             "layer2.0.conv1": (16, 8, 8), "layer2.0.conv2": (32, 8, 8), "layer2.0.shortcut": (16, 8, 8),
+             "layer3.0.conv1": (32, 4, 4), "layer3.0.conv2": (64, 4, 4), "layer3.0.shortcut": (32, 4, 4)}
+    mods = dict(net.named_modules())
+
+    def linear_part(conv):
+        return lambda e: conv(e) - (conv.bias[None, :, None, None] if conv.bias is not None else 0)
+
+    dense = {n: _sigma1(_dense(linear_part(mods[n]), s)) for n, s in sizes.items()}
+    rows = {r["name"]: r for r in layer_bounds(net, SHAPE, method="exact", fold_bn=True)}
+    for n, v in dense.items():
+        assert rows[n]["bound"] == pytest.approx(v, rel=1e-6), n
+    expect = dense["conv1"]
+    for st in ("layer1", "layer2", "layer3"):
+        short = dense.get(f"{st}.0.shortcut", 1.0)
+        expect *= dense[f"{st}.0.conv1"] * dense[f"{st}.0.conv2"] + short
+    expect *= _sigma1(net.linear.weight.detach()) / 2          # global average pooling of a 2x2 map: 1/sqrt(4)
+    got = product_of_bounds(net, SHAPE, method="exact", fold_bn=True)
+    assert got == pytest.approx(expect, rel=1e-6)
+    g = torch.Generator().manual_seed(2)
+    best = 0.0
+    for k in range(8):
+        x = torch.randn(*SHAPE, generator=g, dtype=torch.float64) * (1 + k % 3)
+        jac = torch.autograd.functional.jacobian(lambda v: net(v[None])[0], x)
+        best = max(best, _sigma1(jac.reshape(jac.shape[0], -1)))
+    assert 0 < best <= got

@@ -24,8 +24,12 @@ from ._common import (
     check_norm,
     flat_norm,
     get_loss,
+    layout_error,
+    like_input,
     make_generator,
     project,
+    to_layout,
+    work_format,
 )
 from ._common import random_start as draw_random_start
 from .result import AttackResult
@@ -92,7 +96,8 @@ def _step(xa: Tensor, grad: Tensor, step: float, norm: str) -> Tensor:
 
 def pgd(model: nn.Module, x: Tensor, y: Tensor, *, norm: str = "linf", eps: float, step: float, steps: int,
         restarts: int = 1, random_start: bool = True, record: Iterable[int] = (), loss: str | Callable = "ce",
-        eot_samples: int = 1, seed: int | torch.Generator | None = 0, early_stop: bool = False) -> AttackResult:
+        eot_samples: int = 1, seed: int | torch.Generator | None = 0, early_stop: bool = False,
+        memory_format: str = "auto") -> AttackResult:
     """Untargeted PGD on the true labels ``y`` (inputs in [0, 1]; normalisation inside ``model``).
 
     Iterates ``x_{t+1} = Proj(x_t + step * s(grad))`` with ``s = sign`` (``linf``; projection = clip to the
@@ -121,6 +126,10 @@ def pgd(model: nn.Module, x: Tensor, y: Tensor, *, norm: str = "linf", eps: floa
     cost falls with the fraction broken, but ``x_adv`` of a broken example is its first misclassified iterate
     and ``extra["robust_at_max_loss"]`` (the literal protocol, which needs every iterate) is ``None``.
 
+    ``memory_format`` (``auto``, ``channels_last``, ``preserve``): the layout of the attack's passes
+    (:func:`~toeplitznet.attacks._common.work_format`; ``auto`` = channels_last on the CPU, falling back to the
+    input's layout if the model ``view``-s an activation); ``x_adv`` comes back in the input's layout.
+
     Restarts after the first skip the examples already broken at ``k = 0``. The model is attacked in eval mode
     (its previous per-module modes are restored); parameters' ``requires_grad`` and ``.grad`` are untouched.
     Deterministic given ``seed`` (an int, or a :class:`torch.Generator` on ``x``'s device; ``None`` = global
@@ -135,12 +144,20 @@ def pgd(model: nn.Module, x: Tensor, y: Tensor, *, norm: str = "linf", eps: floa
     if ks and (ks[0] < 0 or ks[-1] > steps):
         raise ValueError(f"record must lie in [0, steps={steps}], got {ks}")
     loss_fn = get_loss(loss)
-    x, y = x.detach(), y.detach()
+    x_in, y = x.detach(), y.detach()
+    fmt = work_format(x_in, memory_format)
+    x = to_layout(x_in, fmt)
     gen = make_generator(seed, x.device)
     never = steps + 1
 
     with attack_mode(model):
-        lv0, c0, _ = _evaluate(model, x, y, loss_fn, eot, need_grad=False)
+        try:
+            lv0, c0, _ = _evaluate(model, x, y, loss_fn, eot, need_grad=False)
+        except RuntimeError as exc:
+            if memory_format != "auto" or fmt is None or not layout_error(exc):
+                raise
+            fmt, x = None, x_in
+            lv0, c0, _ = _evaluate(model, x, y, loss_fn, eot, need_grad=False)
         first_broken = torch.where(c0, never, 0).long()
         best_x, best_loss, best_mis = x.clone(), lv0.clone(), ~c0
         max_loss, correct_at_max = lv0.clone(), c0.clone()
@@ -156,7 +173,7 @@ def pgd(model: nn.Module, x: Tensor, y: Tensor, *, norm: str = "linf", eps: floa
             xs, ys = _take(x, idx), _take(y, idx)
             fb, bx, bl, bm, ml, cm = (_take(t, idx) for t in (first_broken, best_x, best_loss, best_mis, max_loss,
                                                               correct_at_max))
-            xa = xs.clone() if delta is None else project(xs + _take(delta, idx), xs, eps, norm)
+            xa = xs.clone() if delta is None else to_layout(project(xs + _take(delta, idx), xs, eps, norm), fmt)
             act, xo, ya = None, xs, ys          # early_stop: the rows of xs still attacked, their clean points
             # every update below allocates (torch.where), so the full-batch buffers are never written in place
             for t in range(steps + 1):
@@ -188,7 +205,7 @@ def pgd(model: nn.Module, x: Tensor, y: Tensor, *, norm: str = "linf", eps: floa
 
     robust = first_broken > steps
     return AttackResult(
-        x_adv=best_x, robust=robust, robust_at={k: first_broken > k for k in ks},
+        x_adv=like_input(best_x, x_in, fmt), robust=robust, robust_at={k: first_broken > k for k in ks},
         extra={"loss": best_loss, "max_loss": None if early_stop else max_loss,
                "robust_at_max_loss": None if early_stop else correct_at_max,
                "first_broken": first_broken, "clean_correct": c0, "norm": norm, "eps": float(eps),
@@ -199,7 +216,7 @@ def pgd(model: nn.Module, x: Tensor, y: Tensor, *, norm: str = "linf", eps: floa
 class PGD:
     """Object form of :func:`pgd`: ``PGD(norm, eps, step, steps, restarts, random_start)(model, x, y)``.
     The remaining keywords of :func:`pgd` are fields too (``record``, ``loss``, ``eot_samples``, ``seed``,
-    ``early_stop``)."""
+    ``early_stop``, ``memory_format``)."""
 
     norm: str = "linf"
     eps: float = 8 / 255
@@ -212,17 +229,19 @@ class PGD:
     eot_samples: int = 1
     seed: int | torch.Generator | None = 0
     early_stop: bool = False
+    memory_format: str = "auto"
 
     def __call__(self, model: nn.Module, x: Tensor, y: Tensor) -> AttackResult:
         """Run :func:`pgd` with this object's settings."""
         return pgd(model, x, y, norm=self.norm, eps=self.eps, step=self.step, steps=self.steps,
                    restarts=self.restarts, random_start=self.random_start, record=self.record, loss=self.loss,
-                   eot_samples=self.eot_samples, seed=self.seed, early_stop=self.early_stop)
+                   eot_samples=self.eot_samples, seed=self.seed, early_stop=self.early_stop,
+                   memory_format=self.memory_format)
 
 
 def pgd_train(model: nn.Module, x: Tensor, y: Tensor, *, eps: float, step: float, steps: int,
               norm: str = "linf", random_start: bool = True,
-              generator: torch.Generator | int | None = None) -> Tensor:
+              generator: torch.Generator | int | None = None, memory_format: str = "auto") -> Tensor:
     """Fast PGD for adversarial training: one run, returns the final iterate (detached), no bookkeeping.
 
     Cross-entropy on ``y`` (summed), sign (``linf``) or normalised-gradient (``l2``) steps, projection onto the
@@ -230,14 +249,17 @@ def pgd_train(model: nn.Module, x: Tensor, y: Tensor, *, eps: float, step: float
     its running statistics during the attack passes, as in the author's code); gradients are taken w.r.t. the
     input only (``torch.autograd.grad``), so parameters' ``.grad`` are untouched; no host synchronisation inside
     the loop. ``generator``: a :class:`torch.Generator` on ``x``'s device, an int seed, or ``None`` (global RNG).
-    Thesis AT setting (L6246-6248): ``eps=8/255, step=eps/5, steps=10``.
+    Thesis AT setting (L6246-6248): ``eps=8/255, step=eps/5, steps=10``. ``memory_format``: as in :func:`pgd`
+    (a model that ``view``-s activations needs ``"preserve"`` here: the training attack does not probe it).
     """
     norm = check_norm(norm)
-    x = x.detach()
+    x_in = x.detach()
+    fmt = work_format(x_in, memory_format)
+    x = to_layout(x_in, fmt)
     gen = make_generator(generator, x.device)
     if norm == "linf":
         lo, hi = (x - eps).clamp_(min=0.0), (x + eps).clamp_(max=1.0)
-    xa = x.clone() if not random_start else (x + draw_random_start(x, eps, norm, gen)).clamp_(0.0, 1.0)
+    xa = x.clone() if not random_start else to_layout((x + draw_random_start(x, eps, norm, gen)).clamp_(0.0, 1.0), fmt)
     for _ in range(int(steps)):
         with torch.enable_grad():
             xa.requires_grad_(True)
@@ -251,4 +273,4 @@ def pgd_train(model: nn.Module, x: Tensor, y: Tensor, *, eps: float, step: float
             else:
                 xa.add_(grad.div_((flat_norm(grad, "l2") + 1e-12).reshape(bshape(grad))), alpha=step)
                 xa = project(xa, x, eps, "l2")
-    return xa.detach()
+    return like_input(xa.detach(), x_in, fmt)

@@ -32,7 +32,7 @@ MLP families (:func:`~toeplitznet.models.mlp.structured_mlp`):
 ``"wide_resnet"`` (:func:`~toeplitznet.models.wide_resnet.wide_resnet`, thesis Section 5.5 CIFAR network):
     ``depth`` (6n + 4, default 28), ``widen`` (default 10), ``num_classes`` or ``dataset`` (its number of
     classes; default 10), ``dropout``, ``leaky_slope``, ``bias`` (conv biases, default false),
-    ``in_channels``.
+    ``in_channels``, ``norm`` (``batch``, default, or ``none``: no batch norms, not in the thesis).
 
 ``"resnet101"`` (:func:`~toeplitznet.models.resnet.resnet101`, torchvision, random init, thesis Section 5.5
 ImageNet network): ``num_classes`` or ``dataset`` (default 1000).  ``normalize`` defaults to

@@ -30,21 +30,31 @@ from torch import nn
 __all__ = ["WideBasic", "WideResNet", "wide_resnet"]
 
 
+NORMS = ("batch", "none")
+
+
+def _norm(norm: str, channels: int) -> nn.Module:
+    if norm not in NORMS:
+        raise ValueError(f"Wide ResNet norm must be one of {NORMS}, got {norm!r}")
+    return nn.BatchNorm2d(channels) if norm == "batch" else nn.Identity()
+
+
 class WideBasic(nn.Module):
     """Pre-activation wide basic block: ``conv2(act(bn2(dropout(conv1(act(bn1(x))))))) + shortcut(x)``.
 
     ``shortcut`` is :class:`torch.nn.Identity` when ``in_planes == planes`` and ``stride == 1``, else a 1x1
-    convolution with the block's stride. ``leaky_slope = 0`` is a ReLU.
+    convolution with the block's stride. ``leaky_slope = 0`` is a ReLU. ``norm="none"``: the batch norms are
+    :class:`torch.nn.Identity` (see :class:`WideResNet`).
     """
 
     def __init__(self, in_planes: int, planes: int, stride: int = 1, dropout: float = 0.0,
-                 leaky_slope: float = 0.0, bias: bool = False):
+                 leaky_slope: float = 0.0, bias: bool = False, norm: str = "batch"):
         super().__init__()
         self.leaky_slope = float(leaky_slope)
-        self.bn1 = nn.BatchNorm2d(in_planes)
+        self.bn1 = _norm(norm, in_planes)
         self.conv1 = nn.Conv2d(in_planes, planes, 3, padding=1, bias=bias)
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
-        self.bn2 = nn.BatchNorm2d(planes)
+        self.bn2 = _norm(norm, planes)
         self.conv2 = nn.Conv2d(planes, planes, 3, stride=stride, padding=1, bias=bias)
         if stride != 1 or in_planes != planes:
             self.shortcut: nn.Module = nn.Conv2d(in_planes, planes, 1, stride=stride, bias=bias)
@@ -61,10 +71,16 @@ class WideBasic(nn.Module):
 
 
 class WideResNet(nn.Module):
-    """WRN-``depth``-``widen`` for 32x32 inputs (any size works: the pooling is global); see the module doc."""
+    """WRN-``depth``-``widen`` for 32x32 inputs (any size works: the pooling is global); see the module doc.
+
+    ``norm="batch"`` (default, the thesis's network) or ``"none"``: without batch norms (not in the thesis), the
+    product of layer bounds is a usable certificate under the Lipschitz regulariser, whereas a batch norm
+    rescales by the running std of its input and undoes what the regulariser does to the conv before it
+    (docs/lipreg.md); the model is then harder to train (no normalisation, use conv biases: ``bias=True``).
+    """
 
     def __init__(self, depth: int = 28, widen: int = 10, num_classes: int = 10, dropout: float = 0.0,
-                 leaky_slope: float = 0.0, bias: bool = False, in_channels: int = 3):
+                 leaky_slope: float = 0.0, bias: bool = False, in_channels: int = 3, norm: str = "batch"):
         super().__init__()
         if depth < 10 or (depth - 4) % 6:
             raise ValueError(f"Wide ResNet depth must be 6n + 4 with n >= 1, got {depth}")
@@ -72,16 +88,17 @@ class WideResNet(nn.Module):
             raise ValueError(f"widen must be >= 1, got {widen}")
         n = (depth - 4) // 6
         widths = [16, 16 * widen, 32 * widen, 64 * widen]
-        self.depth, self.widen, self.leaky_slope = int(depth), int(widen), float(leaky_slope)
+        self.depth, self.widen, self.leaky_slope, self.norm = int(depth), int(widen), float(leaky_slope), norm
         self.conv1 = nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=bias)
         in_planes = widths[0]
         for stage, stride in zip((1, 2, 3), (1, 2, 2)):
             blocks = []
             for b in range(n):
-                blocks.append(WideBasic(in_planes, widths[stage], stride if b == 0 else 1, dropout, leaky_slope, bias))
+                blocks.append(WideBasic(in_planes, widths[stage], stride if b == 0 else 1, dropout, leaky_slope, bias,
+                                        norm))
                 in_planes = widths[stage]
             setattr(self, f"layer{stage}", nn.Sequential(*blocks))
-        self.bn = nn.BatchNorm2d(in_planes)
+        self.bn = _norm(norm, in_planes)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.linear = nn.Linear(in_planes, num_classes)
         for m in self.modules():
@@ -101,14 +118,15 @@ class WideResNet(nn.Module):
 
 
 def wide_resnet(depth: int = 28, widen: int = 10, num_classes: int = 10, dropout: float = 0.0,
-                leaky_slope: float = 0.0, normalize=None, *, bias: bool = False, in_channels: int = 3) -> nn.Module:
+                leaky_slope: float = 0.0, normalize=None, *, bias: bool = False, in_channels: int = 3,
+                norm: str = "batch") -> nn.Module:
     """WRN-``depth``-``widen`` (thesis Section 5.5: depth 28, widen 10, L6248); see :mod:`.wide_resnet`.
 
     ``normalize`` (a dataset name or ``{"mean", "std"}``) wraps the network in
     :class:`~toeplitznet.models.normalize.InputNormalized` (inputs in [0, 1]); ``None`` (the author's CIFAR
     setting: no mean/std normalisation) returns the bare :class:`WideResNet`.
     """
-    net = WideResNet(depth, widen, num_classes, dropout, leaky_slope, bias, in_channels)
+    net = WideResNet(depth, widen, num_classes, dropout, leaky_slope, bias, in_channels, norm)
     if normalize is None:
         return net
     from .normalize import InputNormalized, normalization_stats

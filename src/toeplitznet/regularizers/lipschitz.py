@@ -439,7 +439,7 @@ def _head_bounds(model: nn.Module, input_shape) -> Dict[nn.Module, float]:
                 continue  # not a global average pooling at this input size: keep the unfolded composition
             h, w = sizes[pool][:2]
             wt = lin.weight.detach().double()
-            if bn is not None:
+            if isinstance(bn, _BatchNorm):
                 wt = wt * _bn_scale(bn).detach().double().to(wt.device)[None, :]
             out[net] = act * float(torch.linalg.matrix_norm(wt, ord=2)) / math.sqrt(h * w)
     return out
