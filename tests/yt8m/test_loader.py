@@ -45,10 +45,10 @@ def test_shard_files_and_manifest(shards):
     v = shards["videos"][:13]
     sh = load_shard(shards["frame"][0])
     m = json.loads((shards["root"] / "frame" / "train0000.json").read_text())
-    assert m["format_version"] == 1 and m["level"] == "frame" and m["source"] == "train0000.tfrecord"
+    assert m["format_version"] == 2 and m["level"] == "frame" and m["source"] == "train0000.tfrecord"
     assert m["n_records"] == 13 and m["n_frames"] == sum(x.n_frames for x in v) == sh.data.shape[0]
     assert m["n_labels"] == sum(len(x.labels) for x in v) and m["max_label"] == max(x.labels.max() for x in v)
-    assert sorted(m["files"]) == ["train0000.frame.npy", "train0000.index.npz"]
+    assert sorted(m["files"]) == ["train0000.frame.bin", "train0000.index.npz"]
     assert isinstance(sh.data, np.memmap) and sh.data.dtype == np.uint8 and sh.data.shape[1] == 1152
     assert sh.frame_offsets.dtype == np.int64 and sh.labels.dtype == np.int32 and sh.ids.dtype.kind == "S"
     for i, x in enumerate(v):
@@ -64,11 +64,11 @@ def test_shard_files_and_manifest(shards):
 def test_verification_catches_a_modified_file(shards, tmp_path):
     prefix = tmp_path / "train0000"
     write_videos(prefix, "frame", shards["videos"][:5], source="train0000.tfrecord", fsync=False)
-    data = tmp_path / "train0000.frame.npy"
+    data = tmp_path / "train0000.frame.bin"
     raw = bytearray(data.read_bytes())
     raw[200] ^= 0xFF
     data.write_bytes(bytes(raw))
-    with pytest.raises(ShardFormatError, match=r"train0000\.frame\.npy: sha256 differs"):
+    with pytest.raises(ShardFormatError, match=r"train0000\.frame\.bin: sha256 differs"):
         load_shard(prefix)
     load_shard(prefix, verify=False)  # the structure is still sound
     index = tmp_path / "train0000.index.npz"
@@ -80,13 +80,89 @@ def test_verification_catches_a_modified_file(shards, tmp_path):
         load_shard(prefix)
 
 
+def test_files_are_raw_and_hashed_whole(shards):
+    """The manifest's sha256 are those of the whole files (hashlib here, not the writer's running hash), and
+    the data file is the raw rows in C order, nothing else."""
+    import hashlib
+
+    for level in ("frame", "video"):
+        prefix = str(shards[level][0])
+        m = json.loads(open(prefix + ".json").read())
+        data, index = f"{prefix}.{level}.bin", prefix + ".index.npz"
+        for path in (data, index):
+            assert m["files"][os.path.basename(path)] == hashlib.sha256(open(path, "rb").read()).hexdigest()
+        rows = m["n_frames"] if level == "frame" else m["n_records"]
+        dtype = {"frame": "|u1", "video": "<f4"}[level]
+        assert m["data"] == {"dtype": dtype, "shape": [rows, 1152]}
+        raw = np.frombuffer(open(data, "rb").read(), dtype=dtype).reshape(rows, 1152)
+        v = shards["videos"][:13]
+        expect = (np.concatenate([np.concatenate([x.rgb, x.audio], 1) for x in v]) if level == "frame" else
+                  np.stack([np.concatenate([x.mean_rgb, x.mean_audio]) for x in v]))
+        assert np.array_equal(raw, expect)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "append", "flip_last"])
+def test_damaged_data_file_never_verifies(shards, tmp_path, damage):
+    prefix = tmp_path / "train0000"
+    write_videos(prefix, "frame", shards["videos"][:5], source="train0000.tfrecord", fsync=False)
+    data = tmp_path / "train0000.frame.bin"
+    raw = bytearray(data.read_bytes())
+    if damage == "truncate":
+        raw = raw[:-1152]  # one whole row short: still a multiple of the row size
+    elif damage == "append":
+        raw += bytes(1152)
+    else:
+        raw[-1] ^= 0x01
+    data.write_bytes(bytes(raw))
+    with pytest.raises(ShardFormatError, match=r"train0000\.frame\.bin: "):
+        load_shard(prefix)
+    if damage != "flip_last":  # the size check catches it without hashing
+        with pytest.raises(ShardFormatError, match=r"train0000\.frame\.bin: expected uint8 \[\d+, 1152\]"):
+            load_shard(prefix, verify=False)
+
+
+def test_format_1_shards_are_refused(shards, tmp_path):
+    prefix = tmp_path / "old"
+    write_videos(prefix, "video", shards["videos"][:2], source="train0000.tfrecord", fsync=False)
+    m = json.loads((tmp_path / "old.json").read_text())
+    m["format_version"] = 1
+    (tmp_path / "old.json").write_text(json.dumps(m))
+    with pytest.raises(ShardFormatError, match=r"old\.json: format_version 1, expected 2"):
+        load_shard(prefix)
+
+
+def test_empty_shard_round_trip(tmp_path):
+    m = write_videos(tmp_path / "e", "frame", [], source="train0000.tfrecord", fsync=True)
+    assert m["n_frames"] == 0 and m["data"]["shape"] == [0, 1152] and (tmp_path / "e.frame.bin").stat().st_size == 0
+    import hashlib
+    assert m["files"]["e.frame.bin"] == hashlib.sha256(b"").hexdigest()
+    sh = load_shard(tmp_path / "e")
+    assert len(sh) == 0 and sh.data.shape == (0, 1152) and sh.data.dtype == np.uint8
+
+
+def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
+    """A write that fails in the writer's helper thread (disk full, ...) surfaces and publishes nothing."""
+    from toeplitznet.yt8m import shards as S
+
+    def fail(self, buf):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(S._DataStream, "_put", fail)
+    with pytest.raises(OSError, match="No space left"):
+        with ShardWriter(tmp_path / "s", "frame", source="train0000.tfrecord", fsync=False) as w:
+            for _ in range(3):
+                w.add(["a"], np.array([1]), np.array([1]), np.zeros((2, 1152), np.uint8), np.array([2]))
+            w.commit()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_structure_check_without_hashes(shards, tmp_path):
     prefix = tmp_path / "x"
     write_videos(prefix, "frame", shards["videos"][:4], source="train0007.tfrecord", fsync=False)
     m = json.loads((tmp_path / "x.json").read_text())
     m["n_frames"] += 1
     (tmp_path / "x.json").write_text(json.dumps(m))
-    with pytest.raises(ShardFormatError, match=r"x\.frame\.npy: expected uint8"):
+    with pytest.raises(ShardFormatError, match=r"x\.frame\.bin: expected uint8"):
         load_shard(prefix, verify=False)
 
 

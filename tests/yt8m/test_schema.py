@@ -42,7 +42,7 @@ def test_errors_name_the_file():
     assert isinstance(e, ValueError) and str(e) == "/a/b.npy: sha256 differs"
     e = schema.IngestError("train0001.tfrecord", "bad", record=7)
     assert str(e) == "train0001.tfrecord: record 7: bad" and e.record == 7
-    assert schema.shard_paths("out/x.y", "frame")["data"].name == "x.y.frame.npy"
+    assert schema.shard_paths("out/x.y", "frame")["data"].name == "x.y.frame.bin"
 
 
 def test_synthetic_schema_and_determinism():

@@ -126,7 +126,7 @@ def tf_run(tmp_path_factory):
 def test_hand_made_frame_records(tf_run):
     d, res = tf_run
     m = res["frame"]["manifest"]
-    assert res["frame"]["left"] == ["s.frame.npy", "s.index.npz", "s.json"]
+    assert res["frame"]["left"] == ["s.frame.bin", "s.index.npz", "s.json"]
     assert m["level"] == "frame" and m["source"] == "validate0000.tfrecord" and m["n_records"] == 4
     assert m["n_frames"] == 308 and m["n_labels"] == 4 and m["max_label"] == 3861 and m["n_truncated"] == 0
     sh = load_shard(d / "out_frame" / "s")
@@ -191,7 +191,7 @@ def test_convert_many_shards(tf_run):
     assert res["many"] == [6, 0, 4]
     assert len(load_shard(d / "many" / "s1")) == 0 and len(load_shard(d / "many" / "s2")) == 4
     assert res["stop"]["error"].endswith("cm.tfrecord: record 1: 3 rgb frames but 2 audio frames")
-    assert res["stop"]["left"] == ["s0.frame.npy", "s0.index.npz", "s0.json"]  # before the bad one only
+    assert res["stop"]["left"] == ["s0.frame.bin", "s0.index.npz", "s0.json"]  # before the bad one only
 
 
 def test_cli_reports_the_error(tf_run):

@@ -32,7 +32,7 @@ rule yt8m_ingest:
     output:
         json=f"{RES}/yt8m/{{level}}/shards/{{shard}}.json",
         index=f"{RES}/yt8m/{{level}}/shards/{{shard}}.index.npz",
-        data=f"{RES}/yt8m/{{level}}/shards/{{shard}}.{{level}}.npy",
+        data=f"{RES}/yt8m/{{level}}/shards/{{shard}}.{{level}}.bin",
     params:
         study="yt8m_ingest",
         entry="run",

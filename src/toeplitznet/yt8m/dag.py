@@ -6,7 +6,7 @@ Paths (``<res>`` = ``results/<scale>``)::
 
     <res>/yt8m/tfrecords/<level>/<shard>.tfrecord        synthetic TFRecords (rule yt8m_synthesize, TensorFlow)
     <paths.data>/youtube8m/<level>/<shard>.tfrecord        downloaded shards (rule download, md5-verified)
-    <res>/yt8m/<level>/shards/<shard>.{json,index.npz,<level>.npy}   converted shard (rule yt8m_ingest, TensorFlow)
+    <res>/yt8m/<level>/shards/<shard>.{json,index.npz,<level>.bin}   converted shard (rule yt8m_ingest, TensorFlow)
     <res>/yt8m/<level>/MANIFEST.json                        counts, hashes and partition of every shard
                                                            (rule yt8m_manifest; what a training run reads)
 
@@ -70,7 +70,7 @@ def manifest_path(paths, level: str) -> str:
 
 def shard_outputs(prefix: str, level: str) -> dict[str, str]:
     """The files of a converted shard (the rule's outputs)."""
-    return {"json": f"{prefix}.json", "index": f"{prefix}.index.npz", "data": f"{prefix}.{level}.npy"}
+    return {"json": f"{prefix}.json", "index": f"{prefix}.index.npz", "data": f"{prefix}.{level}.bin"}
 
 
 def partition_of(split: str, index: int, validate_train_shards: int) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 log = logging.getLogger("toeplitznet.yt8m")
 
-OUTPUTS = {"json": "shard.json", "index": "shard.index.npz", "data": "shard.npy"}
+OUTPUTS = {"json": "shard.json", "index": "shard.index.npz", "data": "shard.bin"}
 
 
 def _check_downloaded(manifest: str, level: str, tfrecord: str) -> None:

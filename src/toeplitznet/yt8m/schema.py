@@ -10,15 +10,21 @@ Facts from the official starter code (``google/youtube-8m@4ca7736``, see ``share
   bin; ``utils.py`` ``Dequantize``, ``feature_extractor/extract_tfrecords_main.py``);
 * video level ``mean_rgb`` / ``mean_audio`` are the averages of the dequantised frames.
 
-Converted shard ``<prefix>`` (written by :mod:`.shards`, ``FORMAT_VERSION`` 1, all numpy ``.npy``/``.npz``
-without pickles, memory-mappable):
+Converted shard ``<prefix>`` (written by :mod:`.shards`, ``FORMAT_VERSION`` 2; a raw data file and a
+numpy ``.npz`` without pickles, both memory-mappable):
 
-* frame level: ``<prefix>.frame.npy`` uint8 [total_frames, 1152] (rgb then audio, still quantised);
-  ``<prefix>.index.npz`` with ``frame_offsets`` int64 [n+1], ``label_offsets`` int64 [n+1],
-  ``labels`` int32 [n_labels], ``ids`` fixed-width bytes [n];
-* video level: ``<prefix>.video.npy`` float32 [n, 1152] (mean_rgb then mean_audio);
+* frame level: ``<prefix>.frame.bin``, raw uint8 [total_frames, 1152] in C order without a header (rgb
+  then audio, still quantised); ``<prefix>.index.npz`` with ``frame_offsets`` int64 [n+1],
+  ``label_offsets`` int64 [n+1], ``labels`` int32 [n_labels], ``ids`` fixed-width bytes [n];
+* video level: ``<prefix>.video.bin``, raw little-endian float32 [n, 1152] (mean_rgb then mean_audio);
   ``<prefix>.index.npz`` with ``label_offsets``, ``labels``, ``ids``;
-* ``<prefix>.json``: the shard manifest (written last: its presence marks a complete shard).
+* ``<prefix>.json``: the shard manifest, written last (its presence marks a complete shard): counts, the
+  data file's layout ``"data": {"dtype": "|u1" | "<f4", "shape": [rows, 1152]}`` (numpy dtype strings) and
+  ``"files"``, the sha256 of each whole file (what ``sha256sum`` prints), computed while it is written.
+  Read the data with :func:`~.shards.load_shard` or ``np.memmap(path, dtype, mode="r", shape=shape)``.
+
+Format 1 stored the data as ``.npy``, whose header (the row count) could only be written last, so the
+file had to be read back to hash it. Format 1 shards are refused: convert them again.
 """
 
 from __future__ import annotations
@@ -47,9 +53,9 @@ DEQUANT_SCALE = (QUANT_MAX - QUANT_MIN) / 255.0
 DEQUANT_BIAS = (QUANT_MAX - QUANT_MIN) / 512.0 + QUANT_MIN
 
 LEVELS = ("video", "frame")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Data file of each level, after the prefix.
-DATA_SUFFIX = {"frame": ".frame.npy", "video": ".video.npy"}
+DATA_SUFFIX = {"frame": ".frame.bin", "video": ".video.bin"}
 INDEX_SUFFIX = ".index.npz"
 MANIFEST_SUFFIX = ".json"
 

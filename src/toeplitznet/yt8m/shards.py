@@ -1,17 +1,19 @@
 """Converted YouTube-8M shards: atomic writing, loading with verification, dataset manifests (numpy only).
 
-The on-disk layout is described in :mod:`.schema`. :class:`ShardWriter` streams the data file (so a
-shard is never held twice in memory) into a private temporary folder beside the destination and
-publishes it with renames, the manifest last: a failed or interrupted conversion leaves no output, and
-a shard without its ``.json`` is not a shard. :func:`load_shard` memory-maps a shard and checks it (sha256
-of every file against the manifest, shapes, dtypes, offsets), raising :class:`~.schema.ShardFormatError`
-naming the file. :func:`merge_manifests` gathers shard manifests into a dataset manifest with
+The on-disk layout is described in :mod:`.schema`. :class:`ShardWriter` streams the raw data file (so
+a shard is never held twice in memory) into a private temporary folder beside the destination, hashing
+each batch as it writes it (the file is never read back), and publishes the shard with renames, the
+manifest last: a failed or interrupted conversion leaves no output, and a shard without its ``.json`` is
+not a shard. :func:`load_shard` memory-maps a shard and checks it (sha256 of every whole file against the
+manifest, file size, shapes, dtypes, offsets), raising :class:`~.schema.ShardFormatError` naming the file. :func:`merge_manifests` gathers shard manifests into a dataset manifest with
 Appendix B's split (:class:`SplitRule`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
 import os
 import re
 import shutil
@@ -33,7 +35,6 @@ __all__ = ["ShardWriter", "write_videos", "Shard", "load_shard", "SplitRule", "m
 _DTYPE = {"frame": np.dtype(np.uint8), "video": np.dtype("<f4")}
 _INDEX_KEYS = {"frame": {"frame_offsets", "label_offsets", "labels", "ids"},
                "video": {"label_offsets", "labels", "ids"}}
-_NPY_HEADER_BYTES = 128  # magic (6) + version (2) + length (2) + padded dict: fits any 2-d shape
 
 
 def _fsync_file(path: Path) -> None:
@@ -44,16 +45,21 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-class _NpyStream:
-    """Append rows to a ``.npy`` file whose length is unknown until closed (npy format 1.0: a fixed-size
-    header written as a placeholder first, then rewritten with the final shape). Writes run in a helper
-    thread, one at a time and in order, so the caller prepares the next rows meanwhile."""
+class _DataStream:
+    """Append rows to a raw data file (C order, no header: the manifest records dtype and shape), hashing
+    them as they are written, so the file's sha256 is known when it is closed without reading it back.
+
+    Hashing and writing run in a helper thread, one batch at a time and in order (hashlib and file writes
+    release the GIL), while the caller prepares the next rows. A batch is written from the caller's
+    array without a copy: the caller must not modify it afterwards (the converter hands over arrays that
+    TensorFlow made for this batch)."""
 
     def __init__(self, path: Path, dtype: np.dtype, width: int) -> None:
-        self.path, self.dtype, self.width, self.rows = path, np.dtype(dtype), width, 0
-        self._fh = open(path, "wb")
-        self._fh.write(b"\0" * _NPY_HEADER_BYTES)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="npy-writer")
+        self.path, self.dtype, self.width = path, np.dtype(dtype), width
+        self.rows = self.nbytes = 0
+        self._fh = open(path, "xb", buffering=0)
+        self._sha256 = hashlib.sha256()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shard-writer")
         self._pending: Future | None = None
 
     def _wait(self) -> None:
@@ -61,23 +67,31 @@ class _NpyStream:
             pending, self._pending = self._pending, None
             pending.result()
 
+    def _put(self, buf: memoryview) -> None:
+        self._sha256.update(buf)
+        while buf:  # a raw file may take less than asked
+            buf = buf[self._fh.write(buf):]
+
     def write(self, rows: np.ndarray) -> None:
         if rows.dtype != self.dtype or rows.ndim != 2 or rows.shape[1] != self.width:
             raise ValueError(f"{self.path}: expected {self.dtype} rows of width {self.width}, "
                              f"got {rows.dtype} {rows.shape}")
+        if rows.shape[0] == 0:
+            return
         self._wait()
-        self._pending = self._pool.submit(self._fh.write, memoryview(np.ascontiguousarray(rows)).cast("B"))
+        buf = memoryview(np.ascontiguousarray(rows)).cast("B")
+        self._pending = self._pool.submit(self._put, buf)
         self.rows += rows.shape[0]
+        self.nbytes += buf.nbytes
 
-    def close(self) -> None:
+    def close(self, fsync: bool) -> str:
+        """Finish the writes (and fsync with ``fsync``); returns the sha256 of the file."""
         self._wait()
         self._pool.shutdown()
-        descr = np.lib.format.dtype_to_descr(self.dtype)
-        text = f"{{'descr': {descr!r}, 'fortran_order': False, 'shape': ({self.rows}, {self.width}), }}"
-        body = text.encode("latin1").ljust(_NPY_HEADER_BYTES - 10 - 1) + b"\n"
-        self._fh.seek(0)
-        self._fh.write(b"\x93NUMPY\x01\x00" + len(body).to_bytes(2, "little") + body)
+        if fsync:
+            os.fsync(self._fh.fileno())
         self._fh.close()
+        return self._sha256.hexdigest()
 
     def discard(self) -> None:
         with contextlib.suppress(Exception):
@@ -104,7 +118,7 @@ class ShardWriter:
         parent = self.paths["manifest"].parent
         parent.mkdir(parents=True, exist_ok=True)
         self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.paths['manifest'].stem}.", suffix=".tmp", dir=parent))
-        self._data = _NpyStream(self._tmp / self.paths["data"].name, _DTYPE[level], FEATURE_DIM)
+        self._data = _DataStream(self._tmp / self.paths["data"].name, _DTYPE[level], FEATURE_DIM)
         self._ids: list[bytes] = []
         self._labels: list[np.ndarray] = []
         self._label_counts: list[np.ndarray] = []
@@ -142,15 +156,17 @@ class ShardWriter:
         self._label_counts.append(counts)
 
     def commit(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Close the files, hash them, write the manifest and publish the shard; returns the manifest."""
+        """Close the files, write the manifest (with the sha256 of each file, computed while writing it)
+        and publish the shard; returns the manifest."""
         try:
-            self._data.close()
+            data_sha256 = self._data.close(self.fsync)
             labels = np.concatenate(self._labels) if self._labels else np.zeros(0, np.int32)
             index = {"label_offsets": _offsets(self._label_counts), "labels": labels,
                      "ids": np.array(self._ids, dtype=f"S{max([1, *map(len, self._ids)])}")}
             if self.level == "frame":
                 index["frame_offsets"] = _offsets(self._frame_counts)
-            _write_npz(self._tmp / self.paths["index"].name, index)
+            index_bytes = _npz_bytes(index)
+            (self._tmp / self.paths["index"].name).write_bytes(index_bytes)
             manifest: dict[str, Any] = {
                 "format_version": FORMAT_VERSION, "level": self.level, "source": self.source,
                 "source_sha256": self.source_sha256, "n_records": len(self._ids)}
@@ -159,11 +175,13 @@ class ShardWriter:
             manifest["n_labels"] = int(labels.shape[0])
             manifest["max_label"] = int(labels.max()) if labels.size else None
             manifest.update(extra or {})
-            manifest["files"] = {self.paths[k].name: sha256_file(self._tmp / self.paths[k].name, cache=False)
-                                 for k in ("data", "index")}
+            manifest["data"] = {"dtype": np.lib.format.dtype_to_descr(self._data.dtype),
+                                "shape": [self._data.rows, self._data.width]}
+            manifest["files"] = {self.paths["data"].name: data_sha256,
+                                 self.paths["index"].name: hashlib.sha256(index_bytes).hexdigest()}
             (self._tmp / self.paths["manifest"].name).write_text(dump_json(manifest))
             if self.fsync:
-                for k in ("data", "index", "manifest"):
+                for k in ("index", "manifest"):
                     _fsync_file(self._tmp / self.paths[k].name)
             self.paths["manifest"].unlink(missing_ok=True)  # an old shard stops being one first
             for k in ("data", "index", "manifest"):
@@ -184,14 +202,16 @@ class ShardWriter:
         shutil.rmtree(self._tmp, ignore_errors=True)
 
 
-def _write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
+def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
     """``np.savez``'s layout (one stored ``<name>.npy`` member per array) with a fixed member timestamp:
     equal arrays give equal bytes (``np.savez`` stamps members with the current time)."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         for name in sorted(arrays):
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
             with zf.open(info, "w", force_zip64=True) as fh:
                 np.lib.format.write_array(fh, np.asarray(arrays[name]), allow_pickle=False)
+    return buf.getvalue()
 
 
 def _offsets(counts: list[np.ndarray]) -> np.ndarray:
@@ -283,8 +303,9 @@ def _load_manifest(path: Path) -> dict[str, Any]:
 def load_shard(prefix: str | os.PathLike, verify: bool = True, level: str | None = None) -> Shard:
     """Open the converted shard ``prefix`` (data memory-mapped read-only).
 
-    Always checks structure (files present, dtypes, shapes, offsets, counts against the manifest); with
-    ``verify`` also the sha256 of each file against the manifest. Raises :class:`ShardFormatError`.
+    Always checks structure (files present, the data file's dtype, shape and size, offsets, counts
+    against the manifest); with ``verify`` also the sha256 of each whole file against the manifest (the
+    digest ``sha256sum`` prints). Raises :class:`ShardFormatError`.
     """
     prefix = os.fspath(prefix)
     mpath = Path(prefix + ".json")
@@ -302,10 +323,7 @@ def load_shard(prefix: str | os.PathLike, verify: bool = True, level: str | None
             raise ShardFormatError(p, "file is missing")
         if verify and sha256_file(p) != m["files"][p.name]:
             raise ShardFormatError(p, f"sha256 differs from the one in {mpath.name} (file modified or damaged)")
-    try:
-        data = np.load(paths["data"], mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ShardFormatError(paths["data"], f"not a readable .npy array ({exc})") from None
+    data = _open_data(paths["data"], lvl, m)
     try:
         with np.load(paths["index"], allow_pickle=False) as z:
             index = {k: z[k] for k in z.files}
@@ -316,6 +334,27 @@ def load_shard(prefix: str | os.PathLike, verify: bool = True, level: str | None
                  labels=index["labels"], ids=index["ids"], frame_offsets=index.get("frame_offsets"))
 
 
+def _open_data(path: Path, level: str, m: dict) -> np.ndarray:
+    """Memory-map the raw data file after checking its layout in the manifest and its size."""
+    dtype = _DTYPE[level]
+    rows = int(m["n_frames"]) if level == "frame" else int(m["n_records"])
+    want = {"dtype": np.lib.format.dtype_to_descr(dtype), "shape": [rows, FEATURE_DIM]}
+    expected = f"expected {dtype} [{rows}, {FEATURE_DIM}] (= {RGB_DIM} rgb + {AUDIO_DIM} audio)"
+    if m.get("data") != want:
+        raise ShardFormatError(path, f"{expected}, the manifest's data layout is {m.get('data')!r}")
+    size, want_size = path.stat().st_size, rows * FEATURE_DIM * dtype.itemsize
+    if size != want_size:
+        raise ShardFormatError(path, f"{expected} = {want_size} bytes, the file has {size}")
+    if rows == 0:  # an empty file cannot be mapped
+        data = np.zeros((0, FEATURE_DIM), dtype)
+        data.flags.writeable = False
+        return data
+    try:
+        return np.memmap(path, dtype=dtype, mode="r", shape=(rows, FEATURE_DIM))
+    except (OSError, ValueError) as exc:
+        raise ShardFormatError(path, f"cannot memory-map the data file ({exc})") from None
+
+
 def _check_offsets(path: Path, name: str, off: np.ndarray, n: int, total: int) -> None:
     if off.dtype != np.int64 or off.shape != (n + 1,):
         raise ShardFormatError(path, f"{name} must be int64 [{n + 1}], got {off.dtype} {list(off.shape)}")
@@ -324,7 +363,7 @@ def _check_offsets(path: Path, name: str, off: np.ndarray, n: int, total: int) -
 
 
 def _check(paths: dict[str, Path], level: str, m: dict, data: np.ndarray, index: dict[str, np.ndarray]) -> None:
-    ipath, dpath = paths["index"], paths["data"]
+    ipath = paths["index"]
     if set(index) != _INDEX_KEYS[level]:
         raise ShardFormatError(ipath, f"arrays {sorted(index)}, expected {sorted(_INDEX_KEYS[level])}")
     n = int(m["n_records"])
@@ -338,12 +377,8 @@ def _check(paths: dict[str, Path], level: str, m: dict, data: np.ndarray, index:
     if labels.size and (labels.min() < 0 or labels.max() != m.get("max_label")):
         raise ShardFormatError(ipath, f"labels span [{labels.min()}, {labels.max()}], manifest says max_label "
                                       f"{m.get('max_label')}")
-    rows = int(m["n_frames"]) if level == "frame" else n
-    if data.dtype != _DTYPE[level] or data.shape != (rows, FEATURE_DIM):
-        raise ShardFormatError(dpath, f"expected {_DTYPE[level]} [{rows}, {FEATURE_DIM}] (= {RGB_DIM} rgb + "
-                                      f"{AUDIO_DIM} audio), got {data.dtype} {list(data.shape)}")
-    if level == "frame":
-        _check_offsets(ipath, "frame_offsets", index["frame_offsets"], n, rows)
+    if level == "frame":  # the data's dtype and shape were checked by _open_data
+        _check_offsets(ipath, "frame_offsets", index["frame_offsets"], n, data.shape[0])
 
 
 # --------------------------------------------------------------------------- dataset manifest
