@@ -73,6 +73,19 @@ no_audio = tf.train.SequenceExample(
     context=tf.train.Features(feature={"id": b([b"x"])}),
     feature_lists=tf.train.FeatureLists(feature_list={"rgb": tf.train.FeatureList(feature=[b([bytes(1024)])])}))
 attempt("missing_list", write("ml.tfrecord", [good, no_audio.SerializeToString()]), "frame")
+# what the fast (ragged) parse cannot tell apart and the strict re-parse must: empty vs missing lists, frames
+# with no or two strings (each in record 2, the second batch of two)
+def seq_lists(lists):
+    return tf.train.SequenceExample(context=tf.train.Features(feature={"id": b([b"odd"])}),
+        feature_lists=tf.train.FeatureLists(feature_list={k: tf.train.FeatureList(feature=v)
+                                                          for k, v in lists.items()})).SerializeToString()
+r3, a3 = [b([r.tobytes()]) for r in known_rgb(3, 0)], [b([r.tobytes()]) for r in known_audio(3, 0)]
+empty = seq("empty", [2], known_rgb(0, 0), known_audio(0, 0))  # both lists present, no frames: a valid record
+attempt("zero_frames", write("zf.tfrecord", [good, empty, good, empty]), "frame", batch_size=2)
+for name, lists in {"no_lists": {}, "no_rgb_empty_audio": {"audio": []}, "no_audio_empty_rgb": {"rgb": []},
+                    "two_strings": {"rgb": r3[:1] + [b([bytes(1024), bytes(1024)])] + r3[2:], "audio": a3},
+                    "no_string": {"rgb": r3, "audio": a3[:2] + [b([])]}}.items():
+    attempt(name, write(name + ".tfrecord", [good, good, seq_lists(lists), good]), "frame", batch_size=2)
 no_mean_audio = vid("c", [3], drop=["mean_audio"])
 attempt("missing_key", write("mk.tfrecord", [vid("a", [1]), vid("b", [2]), no_mean_audio]), "video", batch_size=2)
 attempt("short_rgb", write("sr.tfrecord", [vid("a", [1]), vid("b", [2], rgb=MEAN_RGB[:1000])]), "video")
@@ -102,6 +115,22 @@ try:
                      [d / "stop" / f"s{i}" for i in range(3)], "frame")
 except T.IngestError as e:
     res["stop"] = {"error": str(e), "left": sorted(os.listdir(d / "stop"))}
+# an interrupted conversion: in the first shard nothing is left; in the second, the first shard stays
+for name, at in (("interrupt_first", 2), ("interrupt_second", 4)):
+    calls, add = [0], T._ShardJob.add
+    def interrupted(self, batch):
+        calls[0] += 1
+        if calls[0] == at:
+            raise KeyboardInterrupt
+        add(self, batch)
+    T._ShardJob.add = interrupted
+    try:
+        T.convert_shards([d / "train0001.tfrecord", d / "validate0000.tfrecord"], [d / name / "s0", d / name / "s1"],
+                         "frame", n_classes=40, batch_size=2)
+    except KeyboardInterrupt:
+        res[name] = sorted(os.listdir(d / name))
+    finally:
+        T._ShardJob.add = add
 # the CLI: exit 1 with the message; the floor reader; tf_batches in the loader layout
 err = io.StringIO()
 with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
@@ -170,6 +199,48 @@ def test_bad_shards_are_rejected_and_write_nothing(tf_run, case, record, text):
     if record is not None:
         assert f": record {record}: " in r["error"]
     assert r["left"] == [], r  # nothing half-written, no temporary folder
+
+
+@pytest.mark.parametrize("case, text", [
+    ("no_lists", "is required but could not be found"),
+    ("no_rgb_empty_audio", "Feature list 'rgb' is required"),
+    ("no_audio_empty_rgb", "Feature list 'audio' is required"),
+    ("two_strings", "does not follow the schema"),
+    ("no_string", "does not follow the schema"),
+])
+def test_strict_schema_of_frame_lists(tf_run, case, text):
+    """A missing list is an error, unlike an empty one; every frame is exactly one string."""
+    _, res = tf_run
+    r = res[case]
+    assert "error" in r and r["record"] == 2 and text in r["error"] and ": record 2: " in r["error"], r
+    assert r["left"] == [], r
+
+
+def test_records_without_frames(tf_run):
+    d, res = tf_run
+    m = res["zero_frames"]["manifest"]
+    assert m["n_records"] == 4 and m["n_frames"] == 6
+    sh = load_shard(d / "out_zero_frames" / "s")
+    assert sh.frame_offsets.tolist() == [0, 3, 3, 6, 6] and sh.ids.tolist() == [b"ok", b"empty", b"ok", b"empty"]
+
+
+def test_interrupted_conversion_leaves_no_shard(tf_run):
+    d, res = tf_run
+    assert res["interrupt_first"] == []  # no files, no temporary folder
+    assert res["interrupt_second"] == ["s0.frame.bin", "s0.index.npz", "s0.json"]
+    assert len(load_shard(d / "interrupt_second" / "s0")) == 6
+
+
+def test_manifest_hashes_are_the_files_sha256(tf_run):
+    """Hashes computed while writing equal hashlib over the published files (and the source's)."""
+    import hashlib
+    d, res = tf_run
+    for case, source in (("frame", "validate0000.tfrecord"), ("video", "train0003.tfrecord"),
+                         ("synth_frame", "train0001.tfrecord"), ("truncate", "tl.tfrecord")):
+        m = res[case]["manifest"]
+        assert m["source_sha256"] == hashlib.sha256((d / source).read_bytes()).hexdigest()
+        for name, digest in m["files"].items():
+            assert digest == hashlib.sha256((d / f"out_{case}" / name).read_bytes()).hexdigest(), (case, name)
 
 
 def test_schema_errors_name_the_key(tf_run):

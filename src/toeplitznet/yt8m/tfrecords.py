@@ -15,8 +15,10 @@ unlabeled video, as in the test split), vector lengths, frame byte lengths, equa
 counts, at most ``max_frames`` frames (or truncation when asked), labels in ``[0, n_classes)``. Any
 failure raises :class:`IngestError` naming the shard and the record index, and
 :func:`convert_shard` then publishes nothing (:class:`~.shards.ShardWriter`). :func:`convert_shards`
-converts many shards through one tf.data pipeline (an iterator costs 0.1-0.4 s to create) and publishes
-each shard (hashing, fsync, renames) in a helper thread while the next one is parsed.
+converts many shards through one tf.data pipeline (an iterator costs 0.1-0.4 s to create). The data file
+is hashed while it is written (:class:`~.shards.ShardWriter`), the source TFRecord in a helper thread one
+shard ahead of the parsing, and each shard is published (fsync, renames) in another helper thread while
+the next one is parsed.
 
 CLI: ``python -m toeplitznet.yt8m.tfrecords {synthesize,convert,floor} ...`` (``--help``); ``convert``
 takes one or more ``--tfrecord`` with as many ``--out-prefix``.
@@ -58,6 +60,7 @@ VIDEO_FEATURES = {
 CONTEXT_FEATURES = {"id": tf.io.FixedLenFeature([], tf.string), "labels": tf.io.VarLenFeature(tf.int64)}
 SEQUENCE_FEATURES = {"rgb": tf.io.FixedLenSequenceFeature([], tf.string),
                      "audio": tf.io.FixedLenSequenceFeature([], tf.string)}
+RAGGED_SEQUENCE_FEATURES = {"rgb": tf.io.RaggedFeature(tf.string), "audio": tf.io.RaggedFeature(tf.string)}
 DEFAULT_BATCH = 64
 
 
@@ -146,22 +149,37 @@ def _parse_video(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
 def _parse_frames(serialized: tf.Tensor, keep_max: int | None) -> dict[str, tf.Tensor]:
     """Batched frame-level parse that never fails on frame contents: it returns the frame counts and the
     byte length of every frame (checked in numpy), and decodes the kept frames (the first ``keep_max`` of
-    each record) to uint8 [F, 1152] only when all lengths are right (else an empty array)."""
-    ctx, seq, lengths = tf.io.parse_sequence_example(
-        serialized, context_features=CONTEXT_FEATURES, sequence_features=SEQUENCE_FEATURES)
+    each record) to uint8 [F, 1152] only when all lengths are right (else an empty array).
+
+    The feature lists are parsed as ragged tensors, which yields every record's frames back to back
+    without the padded [B, max_frames] string tensor and its masking (about a third of the parsing
+    time). A ragged parse takes a missing list for an empty one and a frame of zero or several strings
+    for frames; so the records where that may have happened (an empty list, a frame without exactly one
+    string) are parsed again with the strict ``FixedLenSequenceFeature`` schema, which fails on them
+    exactly as the one-pass strict parse did (in practice: only records without frames, usually none; the
+    whole batch when one of its frames has no or several strings)."""
+    ctx, seq, _ = tf.io.parse_sequence_example(
+        serialized, context_features=CONTEXT_FEATURES, sequence_features=RAGGED_SEQUENCE_FEATURES)
     values, counts = _ragged_labels(ctx["labels"])
     out = {"id": ctx["id"], "label_values": values, "label_counts": counts}
-    ok = tf.reduce_all(tf.equal(lengths["rgb"], lengths["audio"]))
+    one_each = tf.constant(True)  # every frame of the batch has one string, as the schema says
+    for key in ("rgb", "audio"):
+        one_each = tf.logical_and(one_each, tf.reduce_all(tf.equal(seq[key].values.row_lengths(), 1)))
+        out[f"n_{key}"] = seq[key].row_lengths()
+    doubt = tf.equal(out["n_rgb"], 0) | tf.equal(out["n_audio"], 0) | ~one_each  # (a bad frame: the whole batch)
+
+    def strict() -> tf.Tensor:
+        return tf.io.parse_sequence_example(tf.boolean_mask(serialized, doubt), context_features=CONTEXT_FEATURES,
+                                            sequence_features=SEQUENCE_FEATURES)[2]["rgb"]
+
+    # an output, so that the strict parse is not pruned away (TF cannot parse an empty batch)
+    out["n_strict"] = tf.cond(tf.reduce_any(doubt), strict, lambda: tf.zeros([0], tf.int64))
+    ok = tf.logical_and(one_each, tf.reduce_all(tf.equal(out["n_rgb"], out["n_audio"])))
     kept = {}
     for key, dim in (("rgb", RGB_DIM), ("audio", AUDIO_DIM)):
-        strings, n = seq[key], lengths[key]
-        width = tf.shape(strings)[1]
-        out[f"n_{key}"] = n
-        every = tf.boolean_mask(strings, tf.sequence_mask(n, width))
-        out[f"len_{key}"] = tf.strings.length(every)
+        out[f"len_{key}"] = tf.strings.length(seq[key].flat_values)
         ok = tf.logical_and(ok, tf.reduce_all(tf.equal(out[f"len_{key}"], dim)))
-        kept[key] = every if keep_max is None else tf.boolean_mask(
-            strings, tf.sequence_mask(tf.minimum(n, keep_max), width))
+        kept[key] = seq[key].flat_values if keep_max is None else seq[key][:, :keep_max].flat_values
 
     def decode() -> tf.Tensor:
         return tf.concat([tf.io.decode_raw(kept["rgb"], tf.uint8), tf.io.decode_raw(kept["audio"], tf.uint8)], 1)
@@ -254,15 +272,21 @@ def _shard_batches(paths: Sequence[str], parse, batch_size: int) -> tf.data.Data
             .map(lambda i, s: (i, parse(s)), num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
 
 
+def _numpy(t: tf.Tensor) -> np.ndarray:
+    """A tensor's values without a copy (a read-only view that keeps the tensor alive; ``.numpy()``
+    copies), strings as an object array."""
+    return t.numpy() if t.dtype == tf.string else np.asarray(memoryview(t))
+
+
 class _ShardJob:
     """The conversion state of one shard: its writer and checks of each parsed batch."""
 
     def __init__(self, path: Path, prefix: str | os.PathLike, level: str, n_classes: int, max_frames: int,
-                 truncate: bool, fsync: bool, pool: ThreadPoolExecutor) -> None:
+                 truncate: bool, fsync: bool, source_sha256: Future) -> None:
         self.path, self.level, self.n_classes = path, level, n_classes
         self.max_frames, self.truncate = max_frames, truncate
         self.base = self.n_truncated = 0
-        self.source_sha256 = pool.submit(sha256_file, path)  # hashlib releases the GIL: overlaps the parsing
+        self.source_sha256 = source_sha256
         self.writer = ShardWriter(prefix, level, source=path.name, fsync=fsync)
 
     def add(self, b: dict[str, np.ndarray]) -> None:
@@ -305,10 +329,13 @@ def convert_shards(tfrecord_paths: Sequence[str | os.PathLike], out_prefixes: Se
         if not p.is_file():
             raise IngestError(p, "TFRecord shard not found")
     parse = _parser(level, max_frames if truncate and level == "frame" else None)
-    published: list[Future] = []  # commits (hashing, fsync, renames) run beside the parsing of the next shard
+    published: list[Future] = []  # commits (fsync, renames) run beside the parsing of the next shard
     job: _ShardJob | None = None
     opened = -1  # index of the shard ``job`` converts
-    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="yt8m-convert")
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yt8m-publish")
+    # sha256 of the sources, in order and one shard ahead of the parsing (hashlib releases the GIL)
+    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yt8m-source-sha256")
+    source_sha256: list[Future] = []
 
     def advance(to: int) -> _ShardJob:
         """Publish the open shard and open the next ones up to ``to`` (shards without records included)."""
@@ -321,7 +348,10 @@ def convert_shards(tfrecord_paths: Sequence[str | os.PathLike], out_prefixes: Se
                 if f.done() and f.exception() is not None:
                     raise f.exception()
             opened += 1
-            job = _ShardJob(paths[opened], out_prefixes[opened], level, n_classes, max_frames, truncate, fsync, pool)
+            while len(source_sha256) < min(opened + 2, len(paths)):
+                source_sha256.append(hasher.submit(sha256_file, paths[len(source_sha256)]))
+            job = _ShardJob(paths[opened], out_prefixes[opened], level, n_classes, max_frames, truncate, fsync,
+                            source_sha256[opened])
         return job
 
     it = iter(_shard_batches([str(p) for p in paths], parse, batch_size))
@@ -338,7 +368,7 @@ def convert_shards(tfrecord_paths: Sequence[str | os.PathLike], out_prefixes: Se
                         raise err from None
                 raise IngestError(paths[max(opened, 0)], f"TensorFlow error while reading: {_first_line(exc)}") \
                     from None
-            advance(int(k)).add({name: v.numpy() for name, v in out.items()})
+            advance(int(k)).add({name: _numpy(v) for name, v in out.items()})
         if paths:
             advance(len(paths) - 1)
             published.append(pool.submit(job.commit))
@@ -347,7 +377,8 @@ def convert_shards(tfrecord_paths: Sequence[str | os.PathLike], out_prefixes: Se
     finally:
         if job is not None:
             job.writer.abort()
-        pool.shutdown(wait=True)  # earlier shards finish publishing whatever happens later
+        pool.shutdown(wait=True)  # earlier shards finish publishing (with their sources' hashes) whatever happens later
+        hasher.shutdown(wait=True, cancel_futures=True)  # then no hashing of shards not converted
 
 
 def convert_shard(tfrecord_path: str | os.PathLike, out_prefix: str | os.PathLike, level: str, **options: Any
