@@ -152,28 +152,21 @@ def _parse_frames(serialized: tf.Tensor, keep_max: int | None) -> dict[str, tf.T
     each record) to uint8 [F, 1152] only when all lengths are right (else an empty array).
 
     The feature lists are parsed as ragged tensors, which yields every record's frames back to back
-    without the padded [B, max_frames] string tensor and its masking (about a third of the parsing
-    time). A ragged parse takes a missing list for an empty one and a frame of zero or several strings
-    for frames; so the records where that may have happened (an empty list, a frame without exactly one
-    string) are parsed again with the strict ``FixedLenSequenceFeature`` schema, which fails on them
-    exactly as the one-pass strict parse did (in practice: only records without frames, usually none; the
-    whole batch when one of its frames has no or several strings)."""
+    without the padded [B, max_frames] string tensor and its masking (a quarter of the parsing time). A
+    ragged parse takes a missing list for an empty one and a frame of zero or several strings for
+    frames, so ``one_each`` (every frame of the batch is one string) is returned too, and the converter
+    parses the records that may not follow the schema (an empty list; all records of a batch without
+    ``one_each``) again with the strict ``FixedLenSequenceFeature`` schema (:meth:`_ShardJob.check_strictly`),
+    which fails on them as the one-pass strict parse did."""
     ctx, seq, _ = tf.io.parse_sequence_example(
         serialized, context_features=CONTEXT_FEATURES, sequence_features=RAGGED_SEQUENCE_FEATURES)
     values, counts = _ragged_labels(ctx["labels"])
     out = {"id": ctx["id"], "label_values": values, "label_counts": counts}
-    one_each = tf.constant(True)  # every frame of the batch has one string, as the schema says
+    one_each = tf.constant(True)
     for key in ("rgb", "audio"):
         one_each = tf.logical_and(one_each, tf.reduce_all(tf.equal(seq[key].values.row_lengths(), 1)))
         out[f"n_{key}"] = seq[key].row_lengths()
-    doubt = tf.equal(out["n_rgb"], 0) | tf.equal(out["n_audio"], 0) | ~one_each  # (a bad frame: the whole batch)
-
-    def strict() -> tf.Tensor:
-        return tf.io.parse_sequence_example(tf.boolean_mask(serialized, doubt), context_features=CONTEXT_FEATURES,
-                                            sequence_features=SEQUENCE_FEATURES)[2]["rgb"]
-
-    # an output, so that the strict parse is not pruned away (TF cannot parse an empty batch)
-    out["n_strict"] = tf.cond(tf.reduce_any(doubt), strict, lambda: tf.zeros([0], tf.int64))
+    out["one_each"] = one_each
     ok = tf.logical_and(one_each, tf.reduce_all(tf.equal(out["n_rgb"], out["n_audio"])))
     kept = {}
     for key, dim in (("rgb", RGB_DIM), ("audio", AUDIO_DIM)):
@@ -210,10 +203,17 @@ def _first_line(exc: BaseException) -> str:
     return msg.replace("Name: <unknown>, ", "").strip()[:500]
 
 
-def _diagnose(path: Path, parse) -> IngestError | None:
+def _strict_frames(serialized: tf.Tensor) -> Any:
+    """The strict frame-level schema (fails on a missing list and on a frame that is not one string)."""
+    return tf.io.parse_sequence_example(serialized, context_features=CONTEXT_FEATURES,
+                                        sequence_features=SEQUENCE_FEATURES)
+
+
+def _diagnose(path: Path, level: str) -> IngestError | None:
     """Find the record behind a TF error by re-reading ``path`` one record at a time (None: it is fine).
-    Records are parsed eagerly (not by the traced function) so that TF's message is the op's own."""
-    parse = getattr(parse, "python_function", parse)
+    Records are parsed eagerly with the strict schema (not by the traced function) so that TF's message
+    is the op's own."""
+    parse = _parse_video if level == "video" else _strict_frames
     i = 0
     it = iter(tf.data.TFRecordDataset([str(path)]))
     while True:
@@ -288,6 +288,24 @@ class _ShardJob:
         self.base = self.n_truncated = 0
         self.source_sha256 = source_sha256
         self.writer = ShardWriter(prefix, level, source=path.name, fsync=fsync)
+        self._strict: Iterator[tf.Tensor] | None = None  # records of the shard, read again for check_strictly
+        self._strict_next = 0  # index of the record self._strict yields next
+
+    def check_strictly(self, rows: np.ndarray) -> None:
+        """Parse records ``base + rows`` (increasing) again with the strict schema (see :func:`_parse_frames`).
+        Rare (records without frames; a malformed frame), so they are read again from the shard, one
+        iterator per shard that only moves forward: at most one extra read of the shard."""
+        if self._strict is None:
+            self._strict = iter(tf.data.TFRecordDataset([str(self.path)]))
+        for j in rows:
+            i = self.base + int(j)
+            while self._strict_next <= i:
+                rec = next(self._strict)
+                self._strict_next += 1
+            try:
+                _strict_frames(tf.expand_dims(rec, 0))
+            except tf.errors.OpError as e:
+                raise IngestError(self.path, f"record does not follow the schema: {_first_line(e)}", record=i) from None
 
     def add(self, b: dict[str, np.ndarray]) -> None:
         ids, values, counts = b["id"].tolist(), b["label_values"], b["label_counts"]
@@ -299,6 +317,9 @@ class _ShardJob:
                                   record=self.base + int(bad[0]))
             self.writer.add(ids, values, counts, b["features"])
         else:
+            doubt = (b["n_rgb"] == 0) | (b["n_audio"] == 0) | ~b["one_each"]
+            if doubt.any():
+                self.check_strictly(np.flatnonzero(doubt))
             kept = _check_frames(self.path, self.base, b, self.max_frames, self.truncate)
             self.n_truncated += int(np.count_nonzero(b["n_rgb"] > self.max_frames))
             self.writer.add(ids, values, counts, b["frames"], kept)
@@ -363,7 +384,7 @@ def convert_shards(tfrecord_paths: Sequence[str | os.PathLike], out_prefixes: Se
                 break
             except tf.errors.OpError as exc:
                 for p in paths[max(opened, 0):]:
-                    err = _diagnose(p, parse)
+                    err = _diagnose(p, level)
                     if err is not None:
                         raise err from None
                 raise IngestError(paths[max(opened, 0)], f"TensorFlow error while reading: {_first_line(exc)}") \
