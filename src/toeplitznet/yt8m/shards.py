@@ -5,8 +5,9 @@ a shard is never held twice in memory) into a private temporary folder beside th
 each batch as it writes it (the file is never read back), and publishes the shard with renames, the
 manifest last: a failed or interrupted conversion leaves no output, and a shard without its ``.json`` is
 not a shard. :func:`load_shard` memory-maps a shard and checks it (sha256 of every whole file against the
-manifest, file size, shapes, dtypes, offsets), raising :class:`~.schema.ShardFormatError` naming the file. :func:`merge_manifests` gathers shard manifests into a dataset manifest with
-Appendix B's split (:class:`SplitRule`).
+manifest, file size, shapes, dtypes, offsets), raising :class:`~.schema.ShardFormatError` naming the file.
+:func:`merge_manifests` gathers shard manifests into a dataset manifest with Appendix B's split
+(:class:`SplitRule`).
 """
 
 from __future__ import annotations
