@@ -93,7 +93,8 @@ def robust_block(args, arm: str, c2: float | None) -> dict:
     if arm in ("at_lipreg", "at_pm"):
         reg = {"method": "lipbound" if arm == "at_lipreg" else "power_method", "c1": args.c1,
                "c1_form": "norms", "c2": float(c2), "samples": 10, "grid": "thesis", "outer": "cout",
-               "power_iters": 10, "input_shape": list(INPUT_SHAPE)}
+               "power_iters": 10, "input_shape": list(INPUT_SHAPE), "c2_form": args.c2_form,
+               "linear": args.reg_linear}
     return {"attack": attack, "regularizer": reg, "augment": {"crop_padding": args.crop_padding, "flip": args.flip},
             "nproc": 1}
 
@@ -247,6 +248,10 @@ def main(argv=None) -> int:
     ap.add_argument("--eval-step-fraction", type=float, default=0.25)
     ap.add_argument("--c1", type=float, default=3e-4)
     ap.add_argument("--c2", type=float, default=0.008)
+    ap.add_argument("--c2-form", choices=["log", "log_hinge"], default="log",
+                    help="Eq. 5.56's sum of logs, or only the logs above 0 (not in the thesis)")
+    ap.add_argument("--reg-linear", action=argparse.BooleanOptionalAction, default=False,
+                    help="also the linear layers' spectral norms in the C2 term (Eq. 5.56 omits the last one)")
     ap.add_argument("--c2-sweep", type=float, nargs="*", default=[0.05, 0.2, 0.5])
     ap.add_argument("--full-sweep", action="store_true", help="train every --c2-sweep value")
     ap.add_argument("--arms", nargs="+", default=["undefended", "at", "at_lipreg"],

@@ -229,9 +229,34 @@ def test_c1_term_by_hand(wrn):
 
 def test_bad_options():
     m = nn.Sequential(nn.Conv2d(1, 1, 3))
-    for kw in ({"method": "svd"}, {"grid": "random"}, {"c1_form": "l1"}):
+    for kw in ({"method": "svd"}, {"grid": "random"}, {"c1_form": "l1"}, {"c2_form": "hinge"}):
         with pytest.raises(ValueError):
             LipschitzRegularizer(m, c1=0, c2=1, **kw)
+
+
+def test_hinge_form_and_linear_layers_by_hand():
+    """c2_form='log_hinge' sums max(log bound, 0) per layer; linear=True adds every Linear's exact sigma_1 (SVD)."""
+    torch.manual_seed(3)
+    net = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Conv2d(3, 2, 3), nn.Flatten(), nn.Linear(2 * 4 * 4, 5))
+    with torch.no_grad():
+        net[0].weight.mul_(20.0)     # a bound above 1
+        net[2].weight.mul_(0.05)     # a bound below 1
+    bounds = [float(lipbound(m.weight.detach())) for m in (net[0], net[2])]
+    assert bounds[0] > 1 > bounds[1]
+    s1 = float(np.linalg.svd(net[4].weight.detach().numpy(), compute_uv=False)[0])
+    plain = LipschitzRegularizer(net, c1=0.0, c2=1.0, bn=False)
+    hinge = LipschitzRegularizer(net, c1=0.0, c2=1.0, bn=False, c2_form="log_hinge")
+    both = LipschitzRegularizer(net, c1=0.0, c2=2.0, bn=False, c2_form="log_hinge", linear=True)
+    assert float(plain()) == pytest.approx(math.log(bounds[0]) + math.log(bounds[1]), rel=1e-5)
+    assert float(hinge()) == pytest.approx(math.log(bounds[0]), rel=1e-5)
+    assert float(both.linear_bounds()[0]) == pytest.approx(s1, rel=1e-5)
+    assert float(both()) == pytest.approx(2.0 * (math.log(bounds[0]) + max(math.log(s1), 0.0)), rel=1e-5)
+    # the hinge gives no gradient to a layer already below 1, and the head gets one only with linear=True
+    net.zero_grad(set_to_none=True)
+    both().backward()
+    assert net[2].weight.grad is None or float(net[2].weight.grad.abs().sum()) == 0.0
+    assert float(net[0].weight.grad.abs().sum()) > 0
+    assert (net[4].weight.grad is not None and float(net[4].weight.grad.abs().sum()) > 0) == (s1 > 1)
 
 
 # ------------------------------------------------------------------ whole-network bound

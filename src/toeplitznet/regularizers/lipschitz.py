@@ -55,6 +55,8 @@ __all__ = ["LipschitzRegularizer", "bn_lipschitz", "layer_bounds", "product_of_b
 _METHODS = ("lipbound", "power_method")
 _GRIDS = ("thesis", "linspace")
 _C1_FORMS = ("norms", "weight_decay")
+#: how the bounds enter the C2 term: Eq. 5.56's sum of logs, or only the part of each log above 0
+_C2_FORMS = ("log", "log_hinge")
 
 
 # --------------------------------------------------------------------------- #
@@ -155,6 +157,7 @@ class _Plan:
             if m.running_var is None:
                 raise ValueError("LipschitzRegularizer(bn=True) needs batch norms with running statistics")
         self.l2 = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+        self.linears = [m for m in model.modules() if isinstance(m, nn.Linear)] if reg.linear else []
         self.pm_groups: List[Tuple[List[int], _StackedPowerMethod]] = []
         self.pm_single: List[Tuple[int, Any]] = []
         if reg.method == "power_method":
@@ -218,6 +221,15 @@ class LipschitzRegularizer:
     grid : {"thesis", "linspace"}
         Eq. 5.51's ``2 pi k / S`` grid, or the 2020 code's ``linspace(0, 2 pi, S)`` (= the thesis grid of ``S - 1``).
     c1_form : {"norms", "weight_decay"}
+    c2_form : {"log", "log_hinge"}, keyword-only
+        ``"log"`` (default, Eq. 5.56): ``sum log bound``, which keeps rewarding a bound shrinking below 1, so a
+        large ``c2`` collapses the network (every weight to 0: the log goes to minus infinity while the
+        cross-entropy stays at log K). ``"log_hinge"`` (not in the thesis): ``sum max(log bound, 0)``, only
+        bounds above 1 are penalised (a Lipschitz-margin / Parseval-style constraint); see docs/lipreg.md.
+    linear : bool, keyword-only, default False
+        Also put the exact spectral norm of every ``nn.Linear`` into the C2 term (Eq. 5.56 omits the last fully
+        connected layer; a network whose head is free can scale its margins and its Lipschitz constant
+        together, so a certificate ``margin / L`` needs the head in the budget).
     input_shape : (C, H, W)
         Input of the probing forward pass that records each convolution's input size (power method only).
     power_iters : int
@@ -236,11 +248,14 @@ class LipschitzRegularizer:
     def __init__(self, model: nn.Module, *, c1: float, c2: float, method: str = "lipbound", samples: int = 10,
                  grid: str = "thesis", c1_form: str = "norms", input_shape: Sequence[int] = (3, 32, 32),
                  power_iters: int = 10, bn: bool = True, certified: bool = False, outer: str = "smaller",
-                 seed: int = 0):
+                 seed: int = 0, c2_form: str = "log", linear: bool = False):
         if method not in _METHODS:
             raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
         if c1_form not in _C1_FORMS:
             raise ValueError(f"c1_form must be one of {_C1_FORMS}, got {c1_form!r}")
+        if c2_form not in _C2_FORMS:
+            raise ValueError(f"c2_form must be one of {_C2_FORMS}, got {c2_form!r}")
+        self.c2_form, self.linear = c2_form, bool(linear)
         _grid_samples(samples, grid)
         self.model = model
         self.c1, self.c2 = float(c1), float(c2)
@@ -292,6 +307,13 @@ class LipschitzRegularizer:
             return next((self.model if model is None else model).parameters()).new_zeros(0)
         return torch.stack([bn_lipschitz(m) for m in plan.bns])
 
+    def linear_bounds(self, model: Optional[nn.Module] = None) -> torch.Tensor:
+        """Exact spectral norm of every ``nn.Linear`` (empty unless ``linear=True``)."""
+        plan = self._plan(model)
+        if not plan.linears:
+            return next((self.model if model is None else model).parameters()).new_zeros(0)
+        return torch.stack([torch.linalg.matrix_norm(m.weight, ord=2) for m in plan.linears])
+
     def l2_term(self, model: Optional[nn.Module] = None) -> torch.Tensor:
         """``sum (||W||_F + ||b||_2)`` over every ``Conv2d`` and ``Linear`` (Eq. 5.56's first sum, unweighted)."""
         plan = self._plan(model)
@@ -301,14 +323,24 @@ class LipschitzRegularizer:
         return torch.stack([t.norm() for t in tensors]).sum()
 
     def terms(self, model: Optional[nn.Module] = None) -> Dict[str, torch.Tensor]:
-        """Unweighted parts ``l2`` (Eq. 5.56's first sum), ``log_conv``, ``log_bn`` and the weighted ``total``."""
+        """Unweighted parts ``l2`` (Eq. 5.56's first sum), ``log_conv``, ``log_bn`` (and ``log_linear`` with
+        ``linear=True``), each summed per ``c2_form``, and the weighted ``total``."""
         conv = self.conv_bounds(model)
         bns = self.bn_bounds(model)
         tiny = torch.finfo(conv.dtype if conv.numel() else torch.float32).tiny
-        log_conv = conv.clamp_min(tiny).log().sum()
-        log_bn = bns.clamp_min(tiny).log().sum() if bns.numel() else log_conv.new_zeros(())
+
+        def logs(v: torch.Tensor) -> torch.Tensor:
+            if not v.numel():
+                return conv.new_zeros(())
+            lv = v.clamp_min(tiny).log()
+            return (lv.clamp_min(0.0) if self.c2_form == "log_hinge" else lv).sum()
+
+        log_conv, log_bn = logs(conv), logs(bns)
         total = self.c2 * (log_conv + log_bn)
         out = {"log_conv": log_conv, "log_bn": log_bn}
+        if self.linear:
+            out["log_linear"] = logs(self.linear_bounds(model))
+            total = total + self.c2 * out["log_linear"]
         if self.c1_form == "norms":
             l2 = self.l2_term(model)
             out["l2"] = l2
@@ -322,7 +354,8 @@ class LipschitzRegularizer:
 
     def __repr__(self) -> str:
         return (f"LipschitzRegularizer(c1={self.c1}, c2={self.c2}, method={self.method!r}, samples={self.samples}, "
-                f"grid={self.grid!r}, c1_form={self.c1_form!r}, bn={self.bn}, certified={self.certified})")
+                f"grid={self.grid!r}, c1_form={self.c1_form!r}, bn={self.bn}, certified={self.certified}, "
+                f"c2_form={self.c2_form!r}, linear={self.linear})")
 
 
 # --------------------------------------------------------------------------- #

@@ -99,7 +99,8 @@ def regularizer(model, reg: Mapping[str, Any]):
     return LipschitzRegularizer(model, c1=float(reg["c1"]), c2=float(reg["c2"]), method=reg["method"],
                                 samples=int(reg["samples"]), grid=reg["grid"], c1_form=reg["c1_form"],
                                 input_shape=tuple(reg["input_shape"]), power_iters=int(reg["power_iters"]),
-                                outer=reg.get("outer", "cout"))
+                                outer=reg.get("outer", "cout"), c2_form=reg.get("c2_form", "log"),
+                                linear=bool(reg.get("linear", False)))
 
 
 def training_hooks(model, robust: Mapping[str, Any] | None) -> dict[str, Any]:
