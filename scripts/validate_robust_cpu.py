@@ -309,6 +309,11 @@ def main(argv=None) -> int:
         for r in lip_runs:
             checks[f"{r['name']}_product_below_at"] = r["product_of_bounds"] < by["at"]["product_of_bounds"]
             checks[f"{r['name']}_certified_at_{min(args.radii):g}_nonzero"] = r["certified_acc"][r0] > 0
+            if "certified_acc_exact" in r:
+                checks[f"{r['name']}_certified_at_{min(args.radii):g}_nonzero_exact_norms"] = \
+                    r["certified_acc_exact"][r0] > 0
+            # a collapsed (constant) classifier is certified everywhere for its one class: not a success
+            checks[f"{r['name']}_not_collapsed (natural > 0.2)"] = r["natural_acc"] > 0.2
 
     summary = {"settings": {**vars(args), "data_root": str(root), "model": model_spec(args),
                             "robust_blocks": {r["name"]: robust_block(args, r["arm"], r["c2"]) for r in runs},
