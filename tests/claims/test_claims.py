@@ -283,3 +283,23 @@ def test_bad_derivation_declarations():
         Arm(name="a", item="fig_C_2", key="k", source="metrics", derive="nope")
     with pytest.raises(ClaimError, match="derive_args without derive"):
         Arm(name="a", item="fig_C_2", key="k", source="metrics", derive_args={"alpha": 1})
+
+
+def test_suite_patterns_pick_one_part(tmp_path):
+    """A suite holds the union of Appendix C's evaluations (Table C.2's unbounded C&W beside Table C.1's bounded
+    one, the author's-labels PGD beside the true-label one): each App C arm reads exactly its part, and a second
+    match is an error (reduce='only'), never an average."""
+    suite = {"parts": {"cw_l2_b0p3_s20_eot4": {"accuracy": 0.445}, "cw_l2_bnone_s5_eot4": {"accuracy": 0.075},
+                       "pgd_linf_e0p06_s10_eot4": {"accuracy": 0.34}, "pgd_linf_e0p06_s10_eot4_pred": {"accuracy": 0.9},
+                       "guarantee_d128_n200": _guarantee_part(0.5, 0.9, 0.25)}}
+    f = _write(tmp_path, "suite", suite)
+    cw = REG.claims["guarantee_below_empirical_accuracy"].arms[0]
+    pgd_arm = REG.claims["noise_beats_undefended_eot_pgd"].arms[0]
+    assert seed_values({"x": f}, cw, "x") == [(f, 0.445)]
+    assert seed_values({"x": f}, pgd_arm, "x") == [(f, 0.34)]
+    two = _write(tmp_path, "two", {"parts": {**suite["parts"], "cw_l2_b0p6_s20_eot4": {"accuracy": 0.3}}})
+    with pytest.raises(ValueError, match="exactly one matching value, got 2"):
+        seed_values({"x": two}, cw, "x")
+    assert reduce_value([0.2], "only", "w") == 0.2
+    with pytest.raises(ClaimError, match="only"):
+        Arm(name="a", item="fig_C_1", key="k", source="metrics", reduce="first")

@@ -51,7 +51,8 @@ class Arm:
     (``final_eval.test.accuracy``; a tuple of parts when a part has a dot: ``("accuracy_at", "0.6")``; parts
     may be patterns, ``parts.natural_*.accuracy``, gathering every match); for ``cell`` the ``(row, column)``
     of a cell (both may be patterns: every match, as a list). ``reduce``: how a list value becomes one number per seed (``mean``,
-    ``median``, ``min``, ``max``, ``quantile:0.9``). ``x_label``: in a trend claim, the arm stands for every
+    ``median``, ``min``, ``max``, ``quantile:0.9``; ``only``: the pattern must match exactly one value, so that
+    a second matching evaluation is an error instead of being averaged in). ``x_label``: in a trend claim, the arm stands for every
     matching run, each a point at x = its label ``x_label``.
     ``x``: the arm's abscissa in a trend claim. ``name``: how tables show the arm. ``derive``: the name of a
     :data:`~toeplitznet.claims.derive.DERIVATIONS` function applied to the value at ``key`` before ``reduce``,
@@ -87,8 +88,8 @@ class Arm:
             raise ClaimError(f"arm {self.name}: a 'cell' arm's key is (row, column), got {self.key!r}")
         if self.source == "evaluation" and not self.evaluation:
             raise ClaimError(f"arm {self.name}: an 'evaluation' arm needs evaluation attributes to match")
-        if not (self.reduce in ("mean", "median", "min", "max") or self.reduce.startswith("quantile:")):
-            raise ClaimError(f"arm {self.name}: reduce must be mean, median, min, max or quantile:<q>, "
+        if not (self.reduce in ("mean", "median", "min", "max", "only") or self.reduce.startswith("quantile:")):
+            raise ClaimError(f"arm {self.name}: reduce must be mean, median, min, max, only or quantile:<q>, "
                              f"got {self.reduce!r}")
         if self.reduce.startswith("quantile:"):
             q = float(self.reduce.split(":", 1)[1])

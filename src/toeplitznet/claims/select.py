@@ -163,12 +163,17 @@ def _flatten(vals: Sequence[Any]) -> list[Any]:
 
 def reduce_value(value: Any, how: str, where: str) -> float | None:
     """One number from a value: numbers and booleans (1.0 / 0.0) as they are, lists by ``how`` (``mean``,
-    ``median``, ``min``, ``max``, ``quantile:<q>`` with linear interpolation); None stays None."""
+    ``median``, ``min``, ``max``, ``quantile:<q>`` with linear interpolation; ``only``: exactly one element,
+    else ValueError); None stays None."""
     if value is None:
         return None
     if isinstance(value, (bool, int, float)):
         return float(value)
     if isinstance(value, list):
+        if how == "only":
+            if len(value) != 1:
+                raise ValueError(f"{where}: reduce 'only' needs exactly one matching value, got {len(value)}")
+            return None if value[0] is None else float(value[0])
         vals = sorted(float(v) for v in value if v is not None)
         if not vals:
             return None
