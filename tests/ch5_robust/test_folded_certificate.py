@@ -48,6 +48,18 @@ def _sigma1(a):
     return float(torch.linalg.matrix_norm(a, ord=2))
 
 
+def _max_jacobian_sigma1(net, seed, draws, scaled=True):
+    """Largest input-Jacobian sigma_1 of ``net`` over ``draws`` random float64 inputs of SHAPE (with ``scaled``,
+    draw k is multiplied by 1 + k % 3, to reach BN-scale inputs): a lower estimate of its Lipschitz constant."""
+    g = torch.Generator().manual_seed(seed)
+    best = 0.0
+    for k in range(draws):
+        x = torch.randn(*SHAPE, generator=g, dtype=torch.float64) * ((1 + k % 3) if scaled else 1)
+        jac = torch.autograd.functional.jacobian(lambda v: net(v[None])[0], x)
+        best = max(best, _sigma1(jac.reshape(jac.shape[0], -1)))
+    return best
+
+
 @pytest.fixture(scope="module")
 def wrn():
     torch.manual_seed(0)
@@ -62,12 +74,7 @@ def test_folded_bound_is_valid_and_tighter(wrn):
     assert exact_f < exact_u and lip_f < lip_u
     assert exact_f <= lip_f * (1 + 1e-9)  # LipBound (certified) upper-bounds sigma_1 layer by layer
     # lower estimate of the true constant: largest Jacobian spectral norm over random inputs (and BN-scale inputs)
-    g = torch.Generator().manual_seed(1)
-    best = 0.0
-    for k in range(12):
-        x = torch.randn(*SHAPE, generator=g, dtype=torch.float64) * (1 + k % 3)
-        jac = torch.autograd.functional.jacobian(lambda v: wrn(v[None])[0], x)
-        best = max(best, _sigma1(jac.reshape(jac.shape[0], -1)))
+    best = _max_jacobian_sigma1(wrn, seed=1, draws=12)
     assert 0 < best <= exact_f
     assert wrn.training is False
 
@@ -169,11 +176,7 @@ def test_leaky_slope_enters_the_folded_bound():
     expect = _hand_composition(m, rows, _dense_head(m), 1.5)
     bound = product_of_bounds(m, SHAPE, method="exact", fold_bn=True)
     assert bound == pytest.approx(expect, rel=1e-9)
-    g = torch.Generator().manual_seed(11)
-    for _ in range(4):
-        x = torch.randn(*SHAPE, generator=g, dtype=torch.float64)
-        jac = torch.autograd.functional.jacobian(lambda v: m(v[None])[0], x)
-        assert _sigma1(jac.reshape(jac.shape[0], -1)) <= bound
+    assert _max_jacobian_sigma1(m, seed=11, draws=4, scaled=False) <= bound
 
 
 def test_torchvision_resnet_folding():
@@ -280,10 +283,5 @@ def test_wide_resnet_without_batch_norms():
     expect *= _sigma1(net.linear.weight.detach()) / 2          # global average pooling of a 2x2 map: 1/sqrt(4)
     got = product_of_bounds(net, SHAPE, method="exact", fold_bn=True)
     assert got == pytest.approx(expect, rel=1e-6)
-    g = torch.Generator().manual_seed(2)
-    best = 0.0
-    for k in range(8):
-        x = torch.randn(*SHAPE, generator=g, dtype=torch.float64) * (1 + k % 3)
-        jac = torch.autograd.functional.jacobian(lambda v: net(v[None])[0], x)
-        best = max(best, _sigma1(jac.reshape(jac.shape[0], -1)))
+    best = _max_jacobian_sigma1(net, seed=2, draws=8)
     assert 0 < best <= got
