@@ -3,7 +3,7 @@
 An :class:`~toeplitznet.claims.model.Arm` with ``derive="<name>"`` passes the value at its key (after pattern
 gathering, before ``reduce``) through ``DERIVATIONS[name](value, **args)``. ``args`` come from the arm's
 ``derive_args``; a string ``"$config:<dotted key>"`` is read from the run's config when the DAG is planned
-(:func:`resolve_args`), so the claim and the item it mirrors use the same setting, and a changed setting reruns
+(:func:`toeplitznet.claims.select.arm_args`), so the claim and the item it mirrors use the same setting, and a changed setting reruns
 the claims job. A missing or null config value makes the claim unresolvable in that config (it is then listed as
 not planned). No torch import.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["DERIVATIONS", "CONFIG_REF", "resolve_args", "thm_c2_guarantee"]
+__all__ = ["DERIVATIONS", "CONFIG_REF", "thm_c2_guarantee"]
 
 CONFIG_REF = "$config:"
 
@@ -48,22 +48,3 @@ def thm_c2_guarantee(value: Any, *, alpha: float, renyi_order: float = 1.0,
 
 #: name -> function(value, **args) -> float
 DERIVATIONS = {"thm_c2_guarantee": thm_c2_guarantee}
-
-
-def resolve_args(args: Mapping[str, Any], config: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """``args`` with every ``"$config:a.b.c"`` replaced by ``config["a"]["b"]["c"]``; KeyError naming ``where``
-    and the key when it is absent or null."""
-    out = {}
-    for name, v in args.items():
-        if isinstance(v, str) and v.startswith(CONFIG_REF):
-            key = v[len(CONFIG_REF):]
-            cur: Any = config
-            for part in key.split("."):
-                if not isinstance(cur, Mapping) or part not in cur:
-                    raise KeyError(f"{where}: argument {name!r} reads config key {key!r}, which this config lacks")
-                cur = cur[part]
-            if cur is None:
-                raise KeyError(f"{where}: argument {name!r} reads config key {key!r}, which is null in this config")
-            v = cur
-        out[name] = v
-    return out

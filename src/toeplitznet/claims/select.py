@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..runs.seeds import SEED_SEP
-from .derive import DERIVATIONS, resolve_args
+from .derive import CONFIG_REF, DERIVATIONS
 from .model import Arm, Claim, ClaimError
 
 __all__ = ["arm_paths", "arm_args", "input_name", "resolve", "read_key", "reduce_value", "seed_values", "EXTREMES"]
@@ -87,10 +87,19 @@ def arm_paths(claim: Claim, arm: Arm, config: Mapping[str, Any], paths, reg) -> 
 def arm_args(claim: Claim, arm: Arm, config: Mapping[str, Any]) -> dict[str, Any]:
     """The arm's ``derive_args`` with its ``$config:`` references read from ``config`` (ClaimError when one is
     absent or null: the claim is not planned in this config)."""
-    try:
-        return resolve_args(arm.derive_args, config, f"claim {claim.id}, arm {arm.name!r}")
-    except KeyError as exc:
-        raise ClaimError(exc.args[0]) from None
+    out = {}
+    for name, v in arm.derive_args.items():
+        if isinstance(v, str) and v.startswith(CONFIG_REF):
+            key = v[len(CONFIG_REF):]
+            where = f"claim {claim.id}, arm {arm.name!r}, argument {name!r}"
+            try:
+                v = _walk(config, _parts(key), where, key)[0]
+            except KeyError as exc:
+                raise ClaimError(f"{exc.args[0]} in this config") from None
+            if v is None:
+                raise ClaimError(f"{where}: config key {key!r} is null in this config")
+        out[name] = v
+    return out
 
 
 def input_name(claim: Claim, k: int, j: int = 0) -> str:
