@@ -11,12 +11,12 @@ arithmetic, read by the claims check) do not import torch.
 
 from importlib import import_module
 
-_WHERE = {"certified_accuracy": "certify", "certified_radius": "certify", "logit_margin": "certify",
-          "jacobian_norm": "jacobian", "NoisyInput": "noise", "sample_noise": "noise", "sd_on_unit_scale": "noise",
+#: exported name -> its submodule (the order is that of ``__all__``)
+_WHERE = {"jacobian_norm": "jacobian", "certified_radius": "certify", "certified_accuracy": "certify",
+          "logit_margin": "certify", "NoisyInput": "noise", "sample_noise": "noise", "sd_on_unit_scale": "noise",
           "uniform_sd": "noise"}
 
-__all__ = ["jacobian_norm", "certified_radius", "certified_accuracy", "logit_margin", "NoisyInput", "sample_noise",
-           "sd_on_unit_scale", "uniform_sd"]
+__all__ = list(_WHERE)
 
 
 def __getattr__(name: str):
