@@ -1,8 +1,10 @@
+import atexit
 import inspect
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -13,6 +15,12 @@ import yaml
 # Busy-waiting OpenMP threads stall every multi-threaded call on a loaded 2-core machine (7x slower
 # matmuls and FFTs measured here); set before torch is imported anywhere in the test session.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# The sha256 cache (toeplitznet.io) of this test process and its subprocesses: a temporary file, not the
+# checkout's .snakemake/ (verified downloads and converted shards record their digests there)
+if "TOEPLITZNET_HASH_CACHE" not in os.environ:
+    _cache_dir = tempfile.mkdtemp(prefix="toeplitznet-test-hash-cache.")
+    os.environ["TOEPLITZNET_HASH_CACHE"] = os.path.join(_cache_dir, "cache.json")
+    atexit.register(shutil.rmtree, _cache_dir, True)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))

@@ -186,6 +186,33 @@ def test_download_file_url_verified_and_manifest(tmp_path, source, with_fsync):
     assert {r.source for r in res2.files} == {"url"}
 
 
+@pytest.mark.parametrize("how", ["url", "present", "mirror_copy", "mirror_hardlink", "mirror_symlink"])
+def test_verified_files_leave_their_sha256_in_the_hash_cache(tmp_path, source, monkeypatch, how):
+    """A file the fetch verified is not read again by the next sha256_file (the YouTube-8M converter's
+    source digest): every way in records the digest it computed, for the file as it is now."""
+    from toeplitznet import io as tio
+
+    monkeypatch.setenv("TOEPLITZNET_HASH_CACHE", str(tmp_path / "hash-cache.json"))
+    root = tmp_path / "root"
+    kw = {"allow_download": how == "url"}
+    if how == "present":
+        root.mkdir()
+        for q in source.iterdir():
+            (root / q.name).write_bytes(q.read_bytes())
+    elif how.startswith("mirror"):
+        kw.update(mirror=str(source), link=how.split("_")[1])
+    res = dl.fetch(spec_for(source), root, **kw)
+    monkeypatch.setattr(tio, "_sha256_file_uncached", lambda q: pytest.fail(f"{q} was read again"))
+    for r in res.files:
+        assert tio.sha256_file(root / r.name, cache=True) == _sha256(source / r.name)
+    monkeypatch.undo()
+    if how == "url":  # a file changed after its verification is hashed again, with its new content
+        f = root / res.files[0].name
+        f.write_bytes(b"changed")
+        monkeypatch.setenv("TOEPLITZNET_HASH_CACHE", str(tmp_path / "hash-cache.json"))
+        assert tio.sha256_file(f, cache=True) == hashlib.sha256(b"changed").hexdigest()
+
+
 def test_present_files_need_no_network(tmp_path, source, no_network):
     root = tmp_path / "root"
     root.mkdir()

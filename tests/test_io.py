@@ -163,6 +163,29 @@ def test_big_file_hash_cached_by_mtime(tmp_path, monkeypatch):
     assert not any("small.bin" in k for k in json.loads(cache.read_text()))
 
 
+def test_remember_sha256_is_used_for_the_same_file_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOEPLITZNET_HASH_CACHE", str(tmp_path / "cache.json"))
+    f = tmp_path / "written.bin"
+    f.write_bytes(b"payload")
+    os.utime(f, ns=(1_000_000_000, 1_000_000_000))
+    truth = hashlib.sha256(b"payload").hexdigest()
+    before = f.stat()
+    tio.remember_sha256(f, truth, before=before)
+    calls = []
+    monkeypatch.setattr(tio, "_sha256_file_uncached", lambda p: calls.append(p) or "recomputed")
+    assert tio.sha256_file(f, cache=True) == truth and not calls  # the writer's digest, no read
+    assert tio.sha256_file(f) == "recomputed"  # a small file without cache=True is always read
+    f.write_bytes(b"PAYLOAD")  # same size, new content and mtime: the remembered digest no longer applies
+    assert tio.sha256_file(f, cache=True) == "recomputed"
+    g = tmp_path / "changed.bin"
+    g.write_bytes(b"one")
+    stale = g.stat()
+    g.write_bytes(b"two, longer")  # changed after the stat the digest was computed from: not remembered
+    tio.remember_sha256(g, "digest-of-the-old-content", before=stale)
+    assert tio.sha256_file(g, cache=True) != "digest-of-the-old-content"
+    tio.remember_sha256(tmp_path / "missing.bin", truth)  # nothing to remember, no error
+
+
 # ----------------------------------------------------------------------------- runtime
 def test_io_runtime_provenance_do_not_import_torch():
     code = ("import sys, toeplitznet.io, toeplitznet.runtime, toeplitznet.report.provenance as P\n"

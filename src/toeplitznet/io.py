@@ -21,6 +21,7 @@ import json
 import math
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import Any
 __all__ = [
     "atomic_path", "atomic_write_bytes", "atomic_write_text", "atomic_write_json", "fsync_dir",
     "to_jsonable", "canonical_json", "dump_json", "read_json",
-    "sha256_bytes", "sha256_text", "sha256_file", "describe_file", "BIG_FILE_BYTES",
+    "sha256_bytes", "sha256_text", "sha256_file", "remember_sha256", "describe_file", "BIG_FILE_BYTES",
 ]
 
 _CHUNK = 1 << 20
@@ -177,32 +178,68 @@ def _cache_file() -> Path:
     return Path(os.environ.get("TOEPLITZNET_HASH_CACHE", ".snakemake/toeplitznet-hash-cache.json"))
 
 
+_CACHE_LOCK = threading.Lock()  # threads of one process (a converter hashes and publishes in threads)
+
+
+def _cache_key(path: Path, st: os.stat_result) -> str:
+    return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+
+
+def _read_cache() -> dict[str, str]:
+    try:
+        cache = json.loads(_cache_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    return cache if isinstance(cache, dict) else {}
+
+
+def _store(key: str, digest: str) -> None:
+    """Add one entry (read-modify-write under the lock; another process's concurrent entry may be lost,
+    which costs a re-hash, never a wrong digest)."""
+    with _CACHE_LOCK:
+        cache = _read_cache()
+        cache[key] = digest
+        with contextlib.suppress(OSError):
+            atomic_write_json(_cache_file(), cache)
+
+
 def sha256_file(path: str | os.PathLike, *, cache: bool | None = None) -> str:
     """sha256 of a file; files of ``BIG_FILE_BYTES`` or more (any file with ``cache=True``) are cached by
     (path, size, mtime_ns).
 
     The cache is the JSON file named by ``$TOEPLITZNET_HASH_CACHE`` (default
-    ``.snakemake/toeplitznet-hash-cache.json``); an unreadable or unwritable cache is ignored.
+    ``.snakemake/toeplitznet-hash-cache.json``); an unreadable or unwritable cache is ignored. Writers
+    that hash what they write put the digest there with :func:`remember_sha256`.
     """
     path = Path(path)
     st = path.stat()
     if not (cache if cache is not None else st.st_size >= BIG_FILE_BYTES):
         return _sha256_file_uncached(path)
-    key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
-    cache_path = _cache_file()
-    try:
-        cache = json.loads(cache_path.read_text())
-    except (OSError, ValueError):
-        cache = {}
-    if not isinstance(cache, dict):
-        cache = {}
-    if key in cache:
-        return cache[key]
+    key = _cache_key(path, st)
+    with _CACHE_LOCK:
+        known = _read_cache().get(key)
+    if known is not None:
+        return known
     digest = _sha256_file_uncached(path)
-    cache[key] = digest
-    with contextlib.suppress(OSError):
-        atomic_write_json(cache_path, cache)
+    if path.stat().st_mtime_ns == st.st_mtime_ns:  # not rewritten while it was read
+        _store(key, digest)
     return digest
+
+
+def remember_sha256(path: str | os.PathLike, digest: str, *, before: os.stat_result | None = None) -> None:
+    """Record ``digest`` as the sha256 of the file ``path`` in :func:`sha256_file`'s cache, so that the next
+    reader of a file that was hashed while it was written or verified (a converted shard, a download)
+    does not read it again. ``before``: the file's stat taken before it was hashed; the digest is not
+    recorded when the file has changed since (nor when it is missing)."""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError:
+        return
+    if before is not None and (before.st_size, before.st_mtime_ns, before.st_ino) != (
+            st.st_size, st.st_mtime_ns, st.st_ino):
+        return
+    _store(_cache_key(path, st), digest)
 
 
 def describe_file(path: str | os.PathLike) -> dict[str, Any]:

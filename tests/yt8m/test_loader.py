@@ -101,6 +101,21 @@ def test_files_are_raw_and_hashed_whole(shards):
         assert np.array_equal(raw, expect)
 
 
+def test_published_data_file_digest_is_in_the_hash_cache(tmp_path, monkeypatch):
+    """The writer's running sha256 of the data file goes to the hash cache, so the ingest job's provenance
+    sidecar does not read the file again; it is hashlib's digest of the whole published file."""
+    import hashlib
+
+    from toeplitznet import io as tio
+
+    monkeypatch.setenv("TOEPLITZNET_HASH_CACHE", str(tmp_path / "hash-cache.json"))
+    write_videos(tmp_path / "s", "frame", list(generate(5, 3, CFG)), source="s.tfrecord", fsync=False)
+    data = tmp_path / "s.frame.bin"
+    truth = hashlib.sha256(data.read_bytes()).hexdigest()
+    monkeypatch.setattr(tio, "_sha256_file_uncached", lambda q: pytest.fail(f"{q} was read again"))
+    assert tio.sha256_file(data, cache=True) == truth
+
+
 @pytest.mark.parametrize("damage", ["truncate", "append", "flip_last"])
 def test_damaged_data_file_never_verifies(shards, tmp_path, damage):
     prefix = tmp_path / "train0000"

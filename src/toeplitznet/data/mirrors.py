@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..io import atomic_path, fsync_dir
+from ..io import atomic_path, fsync_dir, remember_sha256
 from . import verification
 from .registry import DatasetSpec, FileSpec
 from .transport import stream_verified
@@ -67,6 +67,7 @@ def install_local(src: Path, dest: Path, spec: FileSpec, link: str) -> Verificat
     if link == "copy":
         with open(src, "rb") as fh:
             return stream_verified(fh, dest, spec, None, str(src))
+    before = src.stat()
     v = verify_file(src, spec)
     if not v.ok:
         return v
@@ -84,4 +85,5 @@ def install_local(src: Path, dest: Path, spec: FileSpec, link: str) -> Verificat
         return install_local(src, dest, spec, "copy")
     if verification.FSYNC:
         fsync_dir(dest.parent)
+    remember_sha256(dest, v.digests["sha256"], before=before)  # a hard link is the verified inode itself
     return v

@@ -19,7 +19,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from ..io import atomic_path
+from ..io import atomic_path, remember_sha256
 from . import verification
 from .registry import FileSpec
 from .verification import CHUNK_SIZE, Verification, match, new_hash, plain_algorithms
@@ -82,8 +82,10 @@ def stream_verified(src, dest: Path, spec: FileSpec, total: int | None, label: s
             v = match(spec, tmp, n, {a: h.hexdigest() for a, h in hashes.items()})
             if not v.ok:
                 raise _Rejected(v)
+            written = os.stat(tmp)
     except _Rejected as rejected:
         return rejected.verification
+    remember_sha256(dest, v.digests["sha256"], before=written)  # hashed as it streamed by: no second read
     return v
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..io import atomic_write_text
+from ..io import atomic_write_text, remember_sha256
 from .registry import Checksum, FileSpec
 
 __all__ = [
@@ -121,9 +121,12 @@ def match(spec: FileSpec, path: Path, size: int, digests: dict[str, str]) -> Ver
 def verify_file(path: str | os.PathLike, spec: FileSpec) -> Verification:
     """Hash ``path`` and check it against ``spec`` (any accepted checksum verifies)."""
     path = Path(path)
-    size = path.stat().st_size
+    before = path.stat()
     digests = hash_file(path, plain_algorithms(spec))
-    return match(spec, path, size, digests)
+    v = match(spec, path, before.st_size, digests)
+    if v.ok:  # later readers (the YouTube-8M converter, check_manifest) take the sha256 from the cache
+        remember_sha256(path, digests["sha256"], before=before)
+    return v
 
 
 @dataclass

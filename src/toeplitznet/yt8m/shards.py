@@ -27,7 +27,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..io import dump_json, fsync_dir, read_json, sha256_file
+from ..io import dump_json, fsync_dir, read_json, remember_sha256, sha256_file
 from .schema import (AUDIO_DIM, FEATURE_DIM, FORMAT_VERSION, MAX_FRAMES, RGB_DIM, ShardFormatError,
                      check_level, shard_paths)
 
@@ -161,6 +161,7 @@ class ShardWriter:
         and publish the shard; returns the manifest."""
         try:
             data_sha256 = self._data.close(self.fsync)
+            data_stat = os.stat(self._data.path)
             labels = np.concatenate(self._labels) if self._labels else np.zeros(0, np.int32)
             index = {"label_offsets": _offsets(self._label_counts), "labels": labels,
                      "ids": np.array(self._ids, dtype=f"S{max([1, *map(len, self._ids)])}")}
@@ -189,6 +190,8 @@ class ShardWriter:
                 os.replace(self._tmp / self.paths[k].name, self.paths[k])
             if self.fsync:
                 fsync_dir(self.paths["manifest"].parent)
+            # the provenance sidecar and load_shard(verify=True) then take the digest from the hash cache
+            remember_sha256(self.paths["data"], data_sha256, before=data_stat)
         except BaseException:
             self.abort()
             raise

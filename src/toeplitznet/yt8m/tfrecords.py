@@ -354,7 +354,8 @@ def convert_shards(tfrecord_paths: Sequence[str | os.PathLike], out_prefixes: Se
     job: _ShardJob | None = None
     opened = -1  # index of the shard ``job`` converts
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yt8m-publish")
-    # sha256 of the sources, in order and one shard ahead of the parsing (hashlib releases the GIL)
+    # sha256 of the sources, in order and one shard ahead of the parsing (hashlib releases the GIL); a
+    # shard the download verified is not read again: its digest is in the hash cache (io.remember_sha256)
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yt8m-source-sha256")
     source_sha256: list[Future] = []
 
@@ -370,7 +371,7 @@ def convert_shards(tfrecord_paths: Sequence[str | os.PathLike], out_prefixes: Se
                     raise f.exception()
             opened += 1
             while len(source_sha256) < min(opened + 2, len(paths)):
-                source_sha256.append(hasher.submit(sha256_file, paths[len(source_sha256)]))
+                source_sha256.append(hasher.submit(sha256_file, paths[len(source_sha256)], cache=True))
             job = _ShardJob(paths[opened], out_prefixes[opened], level, n_classes, max_frames, truncate, fsync,
                             source_sha256[opened])
         return job
