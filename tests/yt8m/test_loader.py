@@ -171,6 +171,24 @@ def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_many_batches_in_flight_keep_their_order(tmp_path):
+    """Hashing and writing run in two threads with several batches queued: the file holds the batches in the
+    order given and its manifest digest is hashlib's over the whole file (60 batches of 1-40 frames)."""
+    import hashlib
+
+    rng = np.random.default_rng(5)
+    sizes = rng.integers(1, 41, size=60)
+    batches = [rng.integers(0, 256, size=(int(n), 1152), dtype=np.uint8) for n in sizes]
+    with ShardWriter(tmp_path / "s", "frame", source="train0000.tfrecord", fsync=False) as w:
+        for k, b in enumerate(batches):
+            w.add([f"v{k}"], np.array([k % 7]), np.array([1]), b, np.array([len(b)]))
+        m = w.commit()
+    raw = (tmp_path / "s.frame.bin").read_bytes()
+    assert raw == np.concatenate(batches).tobytes()
+    assert m["files"]["s.frame.bin"] == hashlib.sha256(raw).hexdigest()
+    assert len(load_shard(tmp_path / "s")) == 60
+
+
 def test_structure_check_without_hashes(shards, tmp_path):
     prefix = tmp_path / "x"
     write_videos(prefix, "frame", shards["videos"][:4], source="train0007.tfrecord", fsync=False)

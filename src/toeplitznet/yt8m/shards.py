@@ -12,6 +12,7 @@ manifest, file size, shapes, dtypes, offsets), raising :class:`~.schema.ShardFor
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import io
@@ -50,26 +51,27 @@ class _DataStream:
     """Append rows to a raw data file (C order, no header: the manifest records dtype and shape), hashing
     them as they are written, so the file's sha256 is known when it is closed without reading it back.
 
-    Hashing and writing run in a helper thread, one batch at a time and in order (hashlib and file writes
-    release the GIL), while the caller prepares the next rows. A batch is written from the caller's
-    array without a copy: the caller must not modify it afterwards (the converter hands over arrays that
-    TensorFlow made for this batch)."""
+    Hashing and writing run in two helper threads (hashlib and file writes release the GIL), each taking
+    the batches in order, while the caller prepares the next rows; up to ``depth`` batches may wait, so
+    that neither the caller nor the two threads stall on each other's slowest batch. A batch is written
+    from the caller's array without a copy: the caller must not modify it afterwards (the converter hands
+    over arrays that TensorFlow made for this batch)."""
 
-    def __init__(self, path: Path, dtype: np.dtype, width: int) -> None:
-        self.path, self.dtype, self.width = path, np.dtype(dtype), width
+    def __init__(self, path: Path, dtype: np.dtype, width: int, depth: int = 4) -> None:
+        self.path, self.dtype, self.width, self.depth = path, np.dtype(dtype), width, depth
         self.rows = self.nbytes = 0
         self._fh = open(path, "xb", buffering=0)
         self._sha256 = hashlib.sha256()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shard-writer")
-        self._pending: Future | None = None
+        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shard-sha256")
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shard-writer")
+        self._pending: collections.deque[Future] = collections.deque()  # hash and write of each batch
 
-    def _wait(self) -> None:
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            pending.result()
+    def _wait(self, keep: int = 0) -> None:
+        """Wait until at most ``keep`` batches are in flight (the first error is raised)."""
+        while len(self._pending) > 2 * keep:
+            self._pending.popleft().result()
 
     def _put(self, buf: memoryview) -> None:
-        self._sha256.update(buf)
         while buf:  # a raw file may take less than asked
             buf = buf[self._fh.write(buf):]
 
@@ -79,25 +81,31 @@ class _DataStream:
                              f"got {rows.dtype} {rows.shape}")
         if rows.shape[0] == 0:
             return
-        self._wait()
+        self._wait(self.depth - 1)
         buf = memoryview(np.ascontiguousarray(rows)).cast("B")
-        self._pending = self._pool.submit(self._put, buf)
+        self._pending.append(self._hasher.submit(self._sha256.update, buf))
+        self._pending.append(self._writer.submit(self._put, buf))
         self.rows += rows.shape[0]
         self.nbytes += buf.nbytes
 
+    def _stop(self) -> None:
+        self._hasher.shutdown()
+        self._writer.shutdown()
+
     def close(self, fsync: bool) -> str:
         """Finish the writes (and fsync with ``fsync``); returns the sha256 of the file."""
-        self._wait()
-        self._pool.shutdown()
+        try:
+            self._wait()
+        finally:
+            self._stop()
         if fsync:
             os.fsync(self._fh.fileno())
         self._fh.close()
         return self._sha256.hexdigest()
 
     def discard(self) -> None:
-        with contextlib.suppress(Exception):
-            self._wait()
-        self._pool.shutdown()
+        self._pending.clear()
+        self._stop()  # waits for the batches already started
         self._fh.close()
 
 
