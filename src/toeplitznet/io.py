@@ -16,6 +16,7 @@ This module imports neither torch nor TensorFlow.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import math
@@ -29,6 +30,7 @@ from typing import Any
 
 __all__ = [
     "atomic_path", "atomic_write_bytes", "atomic_write_text", "atomic_write_json", "fsync_dir",
+    "DirectAppender",
     "to_jsonable", "canonical_json", "dump_json", "read_json",
     "sha256_bytes", "sha256_text", "sha256_file", "remember_sha256", "describe_file", "BIG_FILE_BYTES",
 ]
@@ -47,6 +49,90 @@ def fsync_dir(path: str | os.PathLike) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _set_direct(fd: int, on: bool) -> bool:
+    """Turn O_DIRECT on or off for ``fd``; False where the system or file system has none."""
+    if not hasattr(os, "O_DIRECT"):
+        return False
+    try:
+        import fcntl
+
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, (flags | os.O_DIRECT) if on else (flags & ~os.O_DIRECT))
+    except (OSError, ImportError):
+        return False
+    return on
+
+
+def _write_all(fd: int, data: memoryview) -> None:
+    while data:  # a raw write may take less than asked
+        data = data[os.write(fd, data):]
+
+
+class DirectAppender:
+    """Append bytes to the file open on ``fd`` (at its current offset, a multiple of :attr:`BLOCK`) without
+    the page cache: Linux O_DIRECT writes from a page-aligned staging buffer of ``stage_bytes``.
+
+    A converter that streams a whole dataset to disk has no use for the written pages in the cache, and
+    filling the cache costs it CPU (fresh pages, then their writeback at the fsync); with O_DIRECT the
+    disk reads the staged bytes itself. The last partial block goes through the cache at :meth:`finish`.
+    Where O_DIRECT is unavailable (other systems, tmpfs) or the file system refuses a write's alignment,
+    the appender writes through the cache instead (``direct`` tells which). Not thread-safe: one writer.
+    """
+
+    BLOCK = 4096  # the largest logical block size in common use: offsets and lengths are multiples of it
+
+    def __init__(self, fd: int, stage_bytes: int = 1 << 20) -> None:
+        import mmap
+
+        self.fd = fd
+        self.direct = os.lseek(fd, 0, os.SEEK_CUR) % self.BLOCK == 0 and _set_direct(fd, True)
+        self._stage = mmap.mmap(-1, stage_bytes) if self.direct else None  # anonymous: page-aligned
+        self._fill = 0
+
+    def write(self, data: memoryview | bytes) -> None:
+        data = memoryview(data).cast("B")
+        while data:
+            if not self.direct:
+                _write_all(self.fd, data)
+                return
+            stage = memoryview(self._stage)
+            n = min(len(data), len(stage) - self._fill)
+            stage[self._fill:self._fill + n] = data[:n]
+            self._fill += n
+            data = data[n:]
+            whole = self._fill - self._fill % self.BLOCK
+            if whole and (self._fill == len(stage) or not data):
+                self._flush(whole)
+
+    def _flush(self, nbytes: int) -> None:
+        stage = memoryview(self._stage)
+        try:
+            _write_all(self.fd, stage[:nbytes])
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:
+                raise
+            # the file system refused the alignment (nothing was written): everything staged goes through
+            # the cache, and so does the rest of the file
+            self.direct = _set_direct(self.fd, False)
+            _write_all(self.fd, stage[:self._fill])
+            self._fill = 0
+            return
+        rest = self._fill - nbytes
+        stage[:rest] = stage[nbytes:self._fill]
+        self._fill = rest
+
+    def finish(self) -> None:
+        """Write what is staged (the last partial block, through the cache) and free the staging buffer."""
+        if self._stage is None:
+            return
+        if self._fill:
+            _set_direct(self.fd, False)
+            _write_all(self.fd, memoryview(self._stage)[:self._fill])
+            self._fill = 0
+        self._stage.close()
+        self._stage = None
 
 
 def _fsync_file(path: str | os.PathLike) -> None:

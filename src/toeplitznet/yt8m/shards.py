@@ -28,7 +28,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..io import dump_json, fsync_dir, read_json, remember_sha256, sha256_file
+from ..io import DirectAppender, dump_json, fsync_dir, read_json, remember_sha256, sha256_file
 from .schema import (AUDIO_DIM, FEATURE_DIM, FORMAT_VERSION, MAX_FRAMES, RGB_DIM, ShardFormatError,
                      check_level, shard_paths)
 
@@ -53,14 +53,17 @@ class _DataStream:
 
     Hashing and writing run in two helper threads (hashlib and file writes release the GIL), each taking
     the batches in order, while the caller prepares the next rows; up to ``depth`` batches may wait, so
-    that neither the caller nor the two threads stall on each other's slowest batch. A batch is written
-    from the caller's array without a copy: the caller must not modify it afterwards (the converter hands
-    over arrays that TensorFlow made for this batch)."""
+    that neither the caller nor the two threads stall on each other's slowest batch. The caller must not
+    modify a batch it handed over (the converter hands over arrays that TensorFlow made for this batch).
+    The file is written past the page cache (:class:`~toeplitznet.io.DirectAppender`, O_DIRECT where the
+    file system has it): a converted dataset is not read back soon, and filling the cache with it cost the
+    converter a third more CPU on the reference machine (docs/youtube8m.md, Benchmarks)."""
 
-    def __init__(self, path: Path, dtype: np.dtype, width: int, depth: int = 4) -> None:
-        self.path, self.dtype, self.width, self.depth = path, np.dtype(dtype), width, depth
+    def __init__(self, path: Path, dtype: np.dtype, width: int, depth: int = 4, fsync: bool = True) -> None:
+        self.path, self.dtype, self.width, self.depth, self.fsync = path, np.dtype(dtype), width, depth, fsync
         self.rows = self.nbytes = 0
         self._fh = open(path, "xb", buffering=0)
+        self._out = DirectAppender(self._fh.fileno())
         self._sha256 = hashlib.sha256()
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shard-sha256")
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shard-writer")
@@ -72,8 +75,7 @@ class _DataStream:
             self._pending.popleft().result()
 
     def _put(self, buf: memoryview) -> None:
-        while buf:  # a raw file may take less than asked
-            buf = buf[self._fh.write(buf):]
+        self._out.write(buf)
 
     def write(self, rows: np.ndarray) -> None:
         if rows.dtype != self.dtype or rows.ndim != 2 or rows.shape[1] != self.width:
@@ -92,13 +94,14 @@ class _DataStream:
         self._hasher.shutdown()
         self._writer.shutdown()
 
-    def close(self, fsync: bool) -> str:
-        """Finish the writes (and fsync with ``fsync``); returns the sha256 of the file."""
+    def close(self) -> str:
+        """Finish the writes (and fsync unless made with ``fsync=False``); returns the sha256 of the file."""
         try:
             self._wait()
         finally:
             self._stop()
-        if fsync:
+        self._out.finish()
+        if self.fsync:
             os.fsync(self._fh.fileno())
         self._fh.close()
         return self._sha256.hexdigest()
@@ -106,6 +109,7 @@ class _DataStream:
     def discard(self) -> None:
         self._pending.clear()
         self._stop()  # waits for the batches already started
+        self._out.finish()
         self._fh.close()
 
 
@@ -127,7 +131,7 @@ class ShardWriter:
         parent = self.paths["manifest"].parent
         parent.mkdir(parents=True, exist_ok=True)
         self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.paths['manifest'].stem}.", suffix=".tmp", dir=parent))
-        self._data = _DataStream(self._tmp / self.paths["data"].name, _DTYPE[level], FEATURE_DIM)
+        self._data = _DataStream(self._tmp / self.paths["data"].name, _DTYPE[level], FEATURE_DIM, fsync=fsync)
         self._ids: list[bytes] = []
         self._labels: list[np.ndarray] = []
         self._label_counts: list[np.ndarray] = []
@@ -168,7 +172,7 @@ class ShardWriter:
         """Close the files, write the manifest (with the sha256 of each file, computed while writing it)
         and publish the shard; returns the manifest."""
         try:
-            data_sha256 = self._data.close(self.fsync)
+            data_sha256 = self._data.close()
             data_stat = os.stat(self._data.path)
             labels = np.concatenate(self._labels) if self._labels else np.zeros(0, np.int32)
             index = {"label_offsets": _offsets(self._label_counts), "labels": labels,
