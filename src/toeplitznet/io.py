@@ -307,8 +307,7 @@ def sha256_file(path: str | os.PathLike, *, cache: bool | None = None) -> str:
     if known is not None:
         return known
     digest = _sha256_file_uncached(path)
-    if path.stat().st_mtime_ns == st.st_mtime_ns:  # not rewritten while it was read
-        _store(key, digest)
+    remember_sha256(path, digest, before=st)  # not recorded if the file changed while it was read
     return digest
 
 

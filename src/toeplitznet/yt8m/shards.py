@@ -108,8 +108,7 @@ class _DataStream:
 
     def discard(self) -> None:
         self._pending.clear()
-        self._stop()  # waits for the batches already started
-        self._out.finish()
+        self._stop()  # waits for the batches already started; the staged tail is dropped with the file
         self._fh.close()
 
 
